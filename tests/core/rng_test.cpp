@@ -12,8 +12,8 @@ TEST_CASE("philox4x32-10 matches the Random123 known answers", "[rng]") {
   REQUIRE(zero.v[1] == 0xe169c58du);
   REQUIRE(zero.v[2] == 0xbc57ac4cu);
   REQUIRE(zero.v[3] == 0x9b00dbd8u);
-  const auto ones = pgps::philox4x32_10({{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}},
-                                        0xffffffffu, 0xffffffffu);
+  const auto ones =
+      pgps::philox4x32_10({{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}}, 0xffffffffu, 0xffffffffu);
   REQUIRE(ones.v[0] == 0x408f276du);
   REQUIRE(ones.v[1] == 0x41c83b0eu);
   REQUIRE(ones.v[2] == 0xa20bc7c6u);
@@ -32,8 +32,10 @@ TEST_CASE("streams are pure functions of their counter", "[rng]") {
   REQUIRE(firsts.size() == 64);
   REQUIRE(pgps::random_stream(c, pgps::stream_purpose::schedule).next_u32() !=
           pgps::random_stream(c).next_u32());
-  REQUIRE(pgps::random_stream(pgps::counter{43, 3, 17, 0, 5}).next_u32() != pgps::random_stream(c).next_u32());
-  REQUIRE(pgps::random_stream(pgps::counter{42, 3, 17, 1, 5}).next_u32() != pgps::random_stream(c).next_u32());
+  REQUIRE(pgps::random_stream(pgps::counter{43, 3, 17, 0, 5}).next_u32() !=
+          pgps::random_stream(c).next_u32());
+  REQUIRE(pgps::random_stream(pgps::counter{42, 3, 17, 1, 5}).next_u32() !=
+          pgps::random_stream(c).next_u32());
 }
 
 TEST_CASE("uniform draws are in range and roughly uniform", "[rng]") {

@@ -28,8 +28,7 @@ TEST_CASE("strided views are validated", "[volume][errors]") {
                      "overlap");
   PGPS_REQUIRE_ERROR(pgps::make_volume_view(memory.data(), extent3{10, 0, 10}, index3{100, 10, 1}),
                      "extent [10, 0, 10] has a non-positive axis");
-  PGPS_REQUIRE_ERROR(pgps::make_volume_view<int>(nullptr, extent3{1, 1, 1}, index3{1, 1, 1}),
-                     "null");
+  PGPS_REQUIRE_ERROR(pgps::make_volume_view<int>(nullptr, extent3{1, 1, 1}, index3{1, 1, 1}), "null");
   PGPS_REQUIRE_ERROR(pgps::make_volume_view(memory.data(), extent3{10, 10, 10}, index3{100, -10, 1}),
                      "non-positive entry on axis 1");
   PGPS_REQUIRE_ERROR(pgps::make_volume_view(memory.data(), extent3{5, 5, 5}, index3{25, 5, 1}, 2, 100),

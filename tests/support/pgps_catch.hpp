@@ -26,6 +26,6 @@ inline auto message_contains(const std::string& text) {
 }  // namespace pgps_test
 
 // Requires that expr throws pgps::error whose message contains text.
-#define PGPS_REQUIRE_ERROR(expr, text) \
-  REQUIRE_THROWS_AS(expr, pgps::error);  \
+#define PGPS_REQUIRE_ERROR(expr, text)  \
+  REQUIRE_THROWS_AS(expr, pgps::error); \
   REQUIRE_THROWS_WITH(expr, pgps_test::message_contains(text))

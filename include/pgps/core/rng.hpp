@@ -36,8 +36,7 @@ PGPS_HD constexpr std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-PGPS_HD constexpr void mulhilo32(std::uint32_t a, std::uint32_t b, std::uint32_t& hi,
-                                 std::uint32_t& lo) {
+PGPS_HD constexpr void mulhilo32(std::uint32_t a, std::uint32_t b, std::uint32_t& hi, std::uint32_t& lo) {
   const std::uint64_t product = static_cast<std::uint64_t>(a) * b;
   hi = static_cast<std::uint32_t>(product >> 32);
   lo = static_cast<std::uint32_t>(product);
@@ -71,7 +70,7 @@ class random_stream {
   PGPS_HD constexpr explicit random_stream(const counter& c,
                                            stream_purpose purpose = stream_purpose::sampling)
       : key_(detail::splitmix64(c.seed ^ detail::splitmix64((static_cast<std::uint64_t>(c.rank) << 32) |
-                                                              static_cast<std::uint32_t>(purpose)))),
+                                                            static_cast<std::uint32_t>(purpose)))),
         epoch_(static_cast<std::uint32_t>(c.epoch ^ (c.epoch >> 32))),
         iteration_(static_cast<std::uint32_t>(c.iteration ^ (c.iteration >> 32))),
         slot_(c.slot) {}
@@ -102,8 +101,8 @@ class random_stream {
 
  private:
   PGPS_HD constexpr void refill() {
-    block_ = philox4x32_10({{epoch_, iteration_, slot_, block_number_++}},
-                           static_cast<std::uint32_t>(key_), static_cast<std::uint32_t>(key_ >> 32));
+    block_ = philox4x32_10({{epoch_, iteration_, slot_, block_number_++}}, static_cast<std::uint32_t>(key_),
+                           static_cast<std::uint32_t>(key_ >> 32));
     used_ = 0;
   }
 

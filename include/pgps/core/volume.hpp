@@ -19,10 +19,10 @@ struct volume_view {
   using value_type = std::remove_cv_t<T>;
 
   T* data = nullptr;
-  extent3 extent;                  // (z, y, x) voxel counts
-  index3 stride;                   // (z, y, x) element strides
-  std::int64_t channels = 1;       // leading channel axis; 1 for a label volume
-  std::int64_t channel_stride = 0; // element stride between channels
+  extent3 extent;                   // (z, y, x) voxel counts
+  index3 stride;                    // (z, y, x) element strides
+  std::int64_t channels = 1;        // leading channel axis; 1 for a label volume
+  std::int64_t channel_stride = 0;  // element stride between channels
 
   PGPS_HD constexpr std::int64_t offset(const index3& p) const {
     return p[0] * stride[0] + p[1] * stride[1] + p[2] * stride[2];
@@ -38,8 +38,7 @@ struct volume_view {
 
   // A view of the same memory with read-only elements.
   constexpr operator volume_view<const T>() const  // NOLINT(google-explicit-constructor)
-    requires(!std::is_const_v<T>)
-  {
+      requires(!std::is_const_v<T>) {
     return {data, extent, stride, channels, channel_stride};
   }
 };
@@ -49,8 +48,8 @@ static_assert(std::is_trivially_copyable_v<volume_view<float>>);
 namespace detail {
 // Rejects views whose element addresses could collide: with positive strides sorted ascending,
 // each stride must step over the whole span of the faster axes.
-inline void check_strides_injective(const extent3& extent, const index3& stride,
-                                    std::int64_t channels, std::int64_t channel_stride) {
+inline void check_strides_injective(const extent3& extent, const index3& stride, std::int64_t channels,
+                                    std::int64_t channel_stride) {
   struct axis_span {
     std::int64_t stride;
     std::int64_t count;
@@ -60,8 +59,8 @@ inline void check_strides_injective(const extent3& extent, const index3& stride,
                                  {stride[2], extent[2]},
                                  {channels > 1 ? channel_stride : 0, channels}}};
   for (int a = 0; a < axis_count; ++a) {
-    require(stride[a] > 0 || extent[a] == 1, "volume stride ", stride, " has a non-positive entry on axis ", a,
-            "; strides must be positive element counts");
+    require(stride[a] > 0 || extent[a] == 1, "volume stride ", stride, " has a non-positive entry on axis ",
+            a, "; strides must be positive element counts");
   }
   require(channels == 1 || channel_stride > 0, "channel stride ", channel_stride, " for ", channels,
           " channels must be positive");
@@ -110,10 +109,8 @@ concept VolumeSource = requires(Container& c) {
 };
 
 template <class Container>
-  requires VolumeSource<Container>
-auto view_of(Container&& container) {
-  return volume_traits<std::remove_cvref_t<Container>>::view(container);
-}
+requires VolumeSource<Container>
+auto view_of(Container&& container) { return volume_traits<std::remove_cvref_t<Container>>::view(container); }
 
 // A view passes through unchanged, so every API that takes a VolumeSource also takes a view.
 template <class T>
