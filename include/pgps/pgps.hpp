@@ -9,3 +9,8 @@
 #include "pgps/sampling/batch_plan.hpp"
 #include "pgps/schedule/stage.hpp"
 #include "pgps/sampling/sampler.hpp"
+#include "pgps/crop/padding.hpp"
+#include "pgps/crop/convert.hpp"
+#include "pgps/crop/executor.hpp"
+#include "pgps/crop/cropper.hpp"
+#include "pgps/crop/class_fractions.hpp"
