@@ -24,3 +24,8 @@
 #include "pgps/sampling/weight_map_sampler.hpp"
 #include "pgps/sampling/grid_sampler.hpp"
 #include "pgps/sampling/balance_estimate.hpp"
+#include "pgps/schedule/patch_schedule.hpp"
+#include "pgps/schedule/batch_policy.hpp"
+#include "pgps/schedule/cost_model.hpp"
+#include "pgps/schedule/stage_policy.hpp"
+#include "pgps/curriculum.hpp"
