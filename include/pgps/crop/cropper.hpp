@@ -229,11 +229,25 @@ inline void fill_planes(Out* out, const volume_view<const In>& volume, std::int6
       fill_row(out_plane + y * width, row_source<In>{row, volume.stride[2], volume.extent[2]}, geometry, mode, pad_value);
     };
     for (std::int64_t y = 0; y < inside_y.begin; ++y) padded_row(y);
+    const bool next_plane_inside = z + 1 < z_end && region.lower[0] + z >= 0 &&
+                                   region.lower[0] + z + 1 < volume.extent[0];
+    const std::int64_t next_plane_step = volume.stride[0];
     const In* row = plane + (region.lower[1] + inside_y.begin) * row_stride;
+    if (prefetch && z == z_begin) {
+      for (std::int64_t k = 0; k < rows_ahead && k < inside_y.size(); ++k) {
+        prefetch_range(row + (region.lower[2] + geometry.inside.begin) + k * row_stride, geometry.inside.size());
+      }
+    }
     const In* first_inside = row + (region.lower[2] + geometry.inside.begin) * volume.stride[2];
     for (std::int64_t y = inside_y.begin; y < inside_y.end; ++y, row += row_stride, first_inside += row_stride) {
-      if (prefetch && y + rows_ahead < inside_y.end) {
-        prefetch_range(first_inside + rows_ahead * row_stride, geometry.inside.size());
+      if (prefetch) {
+        if (y + rows_ahead < inside_y.end) {
+          prefetch_range(first_inside + rows_ahead * row_stride, geometry.inside.size());
+        } else if (next_plane_inside) {
+          // The first rows of the next plane, so a new plane does not start cold.
+          prefetch_range(first_inside + next_plane_step + (rows_ahead - inside_y.size()) * row_stride,
+                         geometry.inside.size());
+        }
       }
       Out* out_row = out_plane + y * width;
       if (full_rows) {
