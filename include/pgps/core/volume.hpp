@@ -36,8 +36,12 @@ struct volume_view {
   PGPS_HD constexpr bool row_contiguous() const { return stride[2] == 1; }
   PGPS_HD constexpr std::int64_t voxels() const { return voxel_count(extent); }
 
-  // A view of the same memory with read-only elements.
-  constexpr operator volume_view<const T>() const  // NOLINT(google-explicit-constructor)
+  // A view of the same memory with read-only elements. For a view that is already read-only the
+  // target is a private tag type, so no conversion to the view's own type is declared (nvcc warns
+  // about those even when a requires-clause disables them).
+  struct already_read_only {};
+  using read_only_view = std::conditional_t<std::is_const_v<T>, already_read_only, volume_view<const T>>;
+  constexpr operator read_only_view() const  // NOLINT(google-explicit-constructor)
       requires(!std::is_const_v<T>) {
     return {data, extent, stride, channels, channel_stride};
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "pgps/core/config.hpp"
+#include "pgps/core/geometry.hpp"
 
 namespace pgps {
 
@@ -99,5 +100,16 @@ struct reflect_walker {
     else if (position == 0) step = 1;
   }
 };
+
+// The source voxel that volume position p reads under `mode`, written to `source`; false when p
+// takes the constant pad value. The per-voxel form of the row math above, for the device cropper.
+PGPS_HD constexpr bool source_voxel(pad_mode mode, const index3& p, const extent3& extent, index3& source) {
+  for (int a = 0; a < axis_count; ++a) {
+    const std::int64_t c = source_coordinate(mode, p[a], extent[a]);
+    if (c == padded_coordinate) return false;
+    source[a] = c;
+  }
+  return true;
+}
 
 }  // namespace pgps
