@@ -51,6 +51,7 @@ struct options {
   double ramp_finetune = 0.2;
   double oversample = 0.5;
   std::int64_t balance_batches = 16;
+  std::string classes;  // label values shown as columns of the class-balance table
 };
 
 // pgps-plan prints shapes and costs, never boxes; the curriculum still composes a sampler, so it
@@ -147,16 +148,18 @@ plan_summary plan_for(const options& o) {
   const bool by_step = !o.min_patch.empty() || !o.step.empty();
   const shape_only_sampler sampler;
   if (o.mode == "constant") {
-    return summarize(pgps::presets::constant_baseline(target, o.batch, o.epochs, o.iterations, sampler, o.seed),
-                     o.mode);
+    return summarize(
+        pgps::presets::constant_baseline(target, o.batch, o.epochs, o.iterations, sampler, o.seed), o.mode);
   }
   if (by_pool == by_step) {
-    pgps::fail("mode ", o.mode, " needs the growth step: give either --pool z,y,x or both --min-patch z,y,x and "
-               "--step z,y,x", by_pool ? ", not both" : "");
+    pgps::fail("mode ", o.mode,
+               " needs the growth step: give either --pool z,y,x or both --min-patch z,y,x and "
+               "--step z,y,x",
+               by_pool ? ", not both" : "");
   }
   if (by_step && (o.min_patch.empty() || o.step.empty())) {
-    pgps::fail(o.min_patch.empty() ? "--step" : "--min-patch", " needs ", o.min_patch.empty() ? "--min-patch" : "--step",
-               " as well");
+    pgps::fail(o.min_patch.empty() ? "--step" : "--min-patch", " needs ",
+               o.min_patch.empty() ? "--min-patch" : "--step", " as well");
   }
   const extent3 pool = by_pool ? parse_extent(o.pool, "--pool") : extent3{};
   const extent3 min_patch = by_step ? parse_extent(o.min_patch, "--min-patch") : extent3{};
@@ -171,39 +174,70 @@ plan_summary plan_for(const options& o) {
                    : pgps::round_robin_growth(target, min_patch, step);
   };
   if (o.mode == "efficiency") {
-    return summarize(pgps::curriculum(progressive(), pgps::constant_batch(o.batch), pgps::equal_epochs{}, sampler,
-                                      o.epochs, o.iterations, o.seed),
+    return summarize(pgps::curriculum(progressive(), pgps::constant_batch(o.batch), pgps::equal_epochs{},
+                                      sampler, o.epochs, o.iterations, o.seed),
                      o.mode);
   }
   if (o.mode == "performance") {
-    return summarize(pgps::curriculum(progressive(), pgps::constant_voxels(o.batch), pgps::equal_epochs{}, sampler,
-                                      o.epochs, o.iterations, o.seed),
+    return summarize(pgps::curriculum(progressive(), pgps::constant_voxels(o.batch), pgps::equal_epochs{},
+                                      sampler, o.epochs, o.iterations, o.seed),
                      o.mode);
   }
   if (o.mode == "plus") {
-    return summarize(pgps::curriculum(round_robin(), pgps::backward_planning(o.batch), pgps::equal_epochs{}, sampler,
-                                      o.epochs, o.iterations, o.seed),
+    return summarize(pgps::curriculum(round_robin(), pgps::backward_planning(o.batch), pgps::equal_epochs{},
+                                      sampler, o.epochs, o.iterations, o.seed),
                      o.mode);
   }
   if (o.mode == "random") {
-    return summarize(pgps::curriculum(pgps::random_per_iteration::from(round_robin()), pgps::constant_batch(o.batch),
-                                      pgps::equal_epochs{}, sampler, o.epochs, o.iterations, o.seed),
-                     o.mode);
+    return summarize(
+        pgps::curriculum(pgps::random_per_iteration::from(round_robin()), pgps::constant_batch(o.batch),
+                         pgps::equal_epochs{}, sampler, o.epochs, o.iterations, o.seed),
+        o.mode);
   }
   if (o.mode == "ramp") {
     if (by_step && !(min_patch == step)) {
-      pgps::fail("--min-patch ", o.min_patch, " has no meaning in ramp mode (the ramp starts at --ramp-initial-scale); "
+      pgps::fail("--min-patch ", o.min_patch,
+                 " has no meaning in ramp mode (the ramp starts at --ramp-initial-scale); "
                  "give --pool or --step alone with --min-patch equal to it");
     }
     const extent3 increment = by_pool ? pgps::pooling_step(pool, target) : step;
     pgps::linear_ramp ramp(target, increment, o.epochs,
                            pgps::linear_ramp::options{o.ramp_initial_scale, o.ramp_delay, o.ramp_finetune});
     pgps::explicit_epochs lengths(ramp.stage_epochs());
-    return summarize(pgps::curriculum(std::move(ramp), pgps::constant_batch(o.batch), std::move(lengths), sampler,
-                                      o.epochs, o.iterations, o.seed),
+    return summarize(pgps::curriculum(std::move(ramp), pgps::constant_batch(o.batch), std::move(lengths),
+                                      sampler, o.epochs, o.iterations, o.seed),
                      o.mode);
   }
   pgps::fail("unknown mode '", o.mode, "'; allowed: ", mode_names);
+}
+
+// "37,38,41" -> label values; an empty text shows every class when there are few of them.
+std::vector<std::size_t> shown_classes(const std::string& text, std::size_t class_count) {
+  std::vector<std::size_t> shown;
+  if (text.empty()) {
+    constexpr std::size_t most_columns = 8;
+    if (class_count <= most_columns) {
+      for (std::size_t c = 0; c < class_count; ++c) shown.push_back(c);
+    }
+    return shown;
+  }
+  std::istringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    std::size_t used = 0;
+    long long value = -1;
+    try {
+      value = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (part.empty() || used != part.size() || value < 0 || static_cast<std::size_t>(value) >= class_count) {
+      pgps::fail("--classes '", text, "': '", part,
+                 "' is not a label value of the volume; allowed: integers in [0, ", class_count, ")");
+    }
+    shown.push_back(static_cast<std::size_t>(value));
+  }
+  return shown;
 }
 
 #if defined(PGPS_PLAN_WITH_NIFTI)
@@ -232,6 +266,7 @@ void add_class_balance(plan_summary& plan, const options& o) {
   plan.balance.push_back({plan.target, plan.baseline_batch,
                           pgps::estimate_class_fractions(sampler, data, plan.target, plan.baseline_batch,
                                                          o.balance_batches, o.seed)});
+  (void)shown_classes(o.classes, index_options.num_classes);  // reject a bad --classes before printing
 }
 #endif
 
@@ -241,41 +276,47 @@ std::string percent(double fraction, int digits = 1) {
   return out.str();
 }
 
-void print_table(const plan_summary& p, std::ostream& out) {
-  out << "pgps-plan: " << p.mode << " mode, target " << dims(p.target) << ", batch " << p.baseline_batch << ", "
-      << p.epochs << " epochs x " << p.iterations << " iterations\n\n";
-  out << std::left << std::setw(6) << "stage" << std::setw(16) << "patch (z,y,x)" << std::right << std::setw(10)
-      << "voxels" << std::setw(7) << "batch" << std::setw(13) << "first epoch" << std::setw(8) << "epochs"
-      << std::setw(14) << "voxels/iter" << std::setw(13) << "of baseline" << '\n';
+void print_table(const plan_summary& p, const options& o, std::ostream& out) {
+  out << "pgps-plan: " << p.mode << " mode, target " << dims(p.target) << ", batch " << p.baseline_batch
+      << ", " << p.epochs << " epochs x " << p.iterations << " iterations\n\n";
+  out << std::left << std::setw(6) << "stage" << std::setw(16) << "patch (z,y,x)" << std::right
+      << std::setw(10) << "voxels" << std::setw(7) << "batch" << std::setw(13) << "first epoch"
+      << std::setw(8) << "epochs" << std::setw(14) << "voxels/iter" << std::setw(13) << "of baseline" << '\n';
   for (const stage_row& r : p.rows) {
     out << std::left << std::setw(6) << r.stage.index << std::setw(16) << dims(r.stage.patch) << std::right
         << std::setw(10) << pgps::voxel_count(r.stage.patch) << std::setw(7) << r.stage.batch << std::setw(13)
-        << r.stage.first_epoch << std::setw(8) << r.stage.epochs << std::setw(14) << std::setprecision(0) << std::fixed
-        << r.voxels_per_iteration << std::setw(13) << percent(r.fraction_of_baseline, 2) << '\n';
+        << r.stage.first_epoch << std::setw(8) << r.stage.epochs << std::setw(14) << std::setprecision(0)
+        << std::fixed << r.voxels_per_iteration << std::setw(13) << percent(r.fraction_of_baseline, 2)
+        << '\n';
     if (!r.candidates.empty()) {
       out << "      draws one patch per iteration, uniformly from:";
       for (const extent3& c : r.candidates) out << ' ' << dims(c);
       out << "\n      (patch and batch above: the largest candidate; voxels/iter: the expectation)\n";
     }
   }
-  out << "\nvoxels processed: " << percent(p.voxel_fraction) << " of the constant baseline (" << dims(p.target)
-      << ", batch " << p.baseline_batch << ", same epochs and iterations); voxel fraction "
+  out << "\nvoxels processed: " << percent(p.voxel_fraction) << " of the constant baseline ("
+      << dims(p.target) << ", batch " << p.baseline_batch << ", same epochs and iterations); voxel fraction "
       << std::setprecision(3) << p.voxel_fraction << '\n';
   if (!p.balance.empty()) {
     out << "\nclass balance (mean fraction of patch voxels per class, foreground-oversampling sampler):\n";
-    out << std::left << std::setw(10) << "stage" << std::setw(16) << "patch" << std::right << std::setw(7) << "batch"
-        << std::setw(12) << "foreground" << std::setw(10) << "padding";
-    for (std::size_t c = 0; c < p.balance.front().estimate.per_class.size(); ++c) {
-      out << std::setw(10) << ("class " + std::to_string(c));
-    }
+    const std::size_t class_count = p.balance.front().estimate.per_class.size();
+    const std::vector<std::size_t> shown = shown_classes(o.classes, class_count);
+    out << std::left << std::setw(10) << "stage" << std::setw(16) << "patch" << std::right << std::setw(7)
+        << "batch" << std::setw(12) << "foreground" << std::setw(10) << "padding";
+    for (const std::size_t c : shown) out << std::setw(10) << ("class " + std::to_string(c));
     out << '\n';
     for (std::size_t i = 0; i < p.balance.size(); ++i) {
       const balance_row& b = p.balance[i];
-      out << std::left << std::setw(10) << (i + 1 == p.balance.size() ? std::string("baseline") : std::to_string(i))
-          << std::setw(16) << dims(b.patch) << std::right << std::setw(7) << b.batch << std::setw(12)
+      out << std::left << std::setw(10)
+          << (i + 1 == p.balance.size() ? std::string("baseline") : std::to_string(i)) << std::setw(16)
+          << dims(b.patch) << std::right << std::setw(7) << b.batch << std::setw(12)
           << percent(b.estimate.foreground, 2) << std::setw(10) << percent(b.estimate.padding, 2);
-      for (const double f : b.estimate.per_class) out << std::setw(10) << percent(f, 2);
+      for (const std::size_t c : shown) out << std::setw(10) << percent(b.estimate.per_class[c], 2);
       out << '\n';
+    }
+    if (shown.size() < class_count && o.classes.empty()) {
+      out << "(" << class_count << " classes: pick columns with --classes, e.g. --classes 1,2; "
+          << "--format json lists every class)\n";
     }
   }
 }
@@ -286,9 +327,9 @@ void print_csv(const plan_summary& p, std::ostream& out) {
   out << '\n';
   for (std::size_t i = 0; i < p.rows.size(); ++i) {
     const stage_row& r = p.rows[i];
-    out << r.stage.index << ',' << r.stage.patch[0] << ',' << r.stage.patch[1] << ',' << r.stage.patch[2] << ','
-        << r.stage.batch << ',' << r.stage.first_epoch << ',' << r.stage.epochs << ',' << std::setprecision(10)
-        << r.voxels_per_iteration << ',' << r.fraction_of_baseline;
+    out << r.stage.index << ',' << r.stage.patch[0] << ',' << r.stage.patch[1] << ',' << r.stage.patch[2]
+        << ',' << r.stage.batch << ',' << r.stage.first_epoch << ',' << r.stage.epochs << ','
+        << std::setprecision(10) << r.voxels_per_iteration << ',' << r.fraction_of_baseline;
     if (!p.balance.empty()) out << ',' << p.balance[i].estimate.foreground;
     out << '\n';
   }
@@ -367,17 +408,18 @@ class svg {
     body_ << "\"/>\n";
   }
   void rect(double x, double y, double w, double h, const std::string& style) {
-    body_ << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << w << "\" height=\"" << h << "\" " << style
-          << "/>\n";
+    body_ << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << w << "\" height=\"" << h << "\" "
+          << style << "/>\n";
   }
   void text(double x, double y, const std::string& content, const std::string& style) {
     body_ << "<text x=\"" << x << "\" y=\"" << y << "\" " << style << '>' << content << "</text>\n";
   }
   [[nodiscard]] std::string str() const {
     std::ostringstream out;
-    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width_
-        << "\" height=\"" << height_ << "\" viewBox=\"0 0 " << width_ << ' ' << height_
-        << "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<rect width=\"100%\" height=\"100%\" "
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\""
+        << width_ << "\" height=\"" << height_ << "\" viewBox=\"0 0 " << width_ << ' ' << height_
+        << "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n<rect width=\"100%\" "
+           "height=\"100%\" "
            "fill=\"white\"/>\n"
         << body_.str() << "</svg>\n";
     return out.str();
@@ -403,8 +445,8 @@ void write_plot(const plan_summary& p, const std::string& path) {
   const auto x_of = [&](double epoch) { return left + (right - left) * epoch / epochs; };
 
   out.text(width / 2, 30,
-           "pgps-plan: " + p.mode + " mode, target " + dims(p.target) + ", batch " + std::to_string(p.baseline_batch) +
-               ", " + std::to_string(p.epochs) + " epochs",
+           "pgps-plan: " + p.mode + " mode, target " + dims(p.target) + ", batch " +
+               std::to_string(p.baseline_batch) + ", " + std::to_string(p.epochs) + " epochs",
            "font-size=\"18\" font-weight=\"bold\" text-anchor=\"middle\"");
   out.text(width / 2, 52,
            std::to_string(p.rows.size()) + " stages; voxels processed: " + percent(p.voxel_fraction) +
@@ -417,7 +459,8 @@ void write_plot(const plan_summary& p, const std::string& path) {
     for (double e = 0; e <= epochs + 1e-9; e += x_step) {
       out.line(x_of(e), top, x_of(e), bottom, "stroke=\"#eee\"");
       out.line(x_of(e), bottom, x_of(e), bottom + 5, "stroke=\"#333\"");
-      out.text(x_of(e), bottom + 19, std::to_string(static_cast<std::int64_t>(e)), "font-size=\"12\" text-anchor=\"middle\"");
+      out.text(x_of(e), bottom + 19, std::to_string(static_cast<std::int64_t>(e)),
+               "font-size=\"12\" text-anchor=\"middle\"");
     }
     out.line(left, bottom, right, bottom, "stroke=\"#333\"");
     if (label) out.text((left + right) / 2, bottom + 40, "epoch", "font-size=\"13\" text-anchor=\"middle\"");
@@ -430,7 +473,8 @@ void write_plot(const plan_summary& p, const std::string& path) {
     max_batch = std::max(max_batch, static_cast<double>(r.stage.batch));
   }
   // Headroom above the largest values keeps the lines off the frame and the patch labels inside.
-  const double v_step = nice_step(max_voxels * 1.08, 5), b_step = std::max(1.0, nice_step(max_batch * 1.08, 5));
+  const double v_step = nice_step(max_voxels * 1.08, 5),
+               b_step = std::max(1.0, nice_step(max_batch * 1.08, 5));
   const double v_top = std::ceil(max_voxels * 1.08 / v_step) * v_step;
   const double b_top = std::ceil(max_batch * 1.08 / b_step) * b_step;
   const auto y_voxels = [&](double v) { return bottom1 - (bottom1 - top1) * v / v_top; };
@@ -450,11 +494,12 @@ void write_plot(const plan_summary& p, const std::string& path) {
   out.line(left, top1, left, bottom1, std::string("stroke=\"") + patch_colour + "\"");
   out.line(right, top1, right, bottom1, std::string("stroke=\"") + batch_colour + "\"");
   out.text(30, (top1 + bottom1) / 2, "patch voxels",
-           std::string("font-size=\"13\" text-anchor=\"middle\" fill=\"") + patch_colour + "\" transform=\"rotate(-90 30 " +
-               std::to_string((top1 + bottom1) / 2) + ")\"");
+           std::string("font-size=\"13\" text-anchor=\"middle\" fill=\"") + patch_colour +
+               "\" transform=\"rotate(-90 30 " + std::to_string((top1 + bottom1) / 2) + ")\"");
   out.text(width - 30, (top1 + bottom1) / 2, "global batch size",
-           std::string("font-size=\"13\" text-anchor=\"middle\" fill=\"") + batch_colour + "\" transform=\"rotate(90 " +
-               std::to_string(width - 30) + ' ' + std::to_string((top1 + bottom1) / 2) + ")\"");
+           std::string("font-size=\"13\" text-anchor=\"middle\" fill=\"") + batch_colour +
+               "\" transform=\"rotate(90 " + std::to_string(width - 30) + ' ' +
+               std::to_string((top1 + bottom1) / 2) + ")\"");
   std::vector<std::pair<double, double>> voxel_steps, batch_steps;
   for (const stage_row& r : p.rows) {
     const double x0 = x_of(static_cast<double>(r.stage.first_epoch));
@@ -473,7 +518,8 @@ void write_plot(const plan_summary& p, const std::string& path) {
     }
   }
   out.polyline(voxel_steps, std::string("stroke=\"") + patch_colour + "\" stroke-width=\"2.5\"");
-  out.polyline(batch_steps, std::string("stroke=\"") + batch_colour + "\" stroke-width=\"2\" stroke-dasharray=\"7,4\"");
+  out.polyline(batch_steps,
+               std::string("stroke=\"") + batch_colour + "\" stroke-width=\"2\" stroke-dasharray=\"7,4\"");
   // Legend, top centre of panel 1, clear of both lines' usual ends.
   const double lx = left + (right - left) * 0.36, ly = top1 - 14;
   out.line(lx, ly, lx + 26, ly, std::string("stroke=\"") + patch_colour + "\" stroke-width=\"2.5\"");
@@ -500,8 +546,8 @@ void write_plot(const plan_summary& p, const std::string& path) {
   epoch_axis(bottom2, top2, true);
   out.line(left, top2, left, bottom2, "stroke=\"#333\"");
   out.text(30, (top2 + bottom2) / 2, "cumulative voxels",
-           "font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 30 " + std::to_string((top2 + bottom2) / 2) +
-               ")\"");
+           "font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 30 " +
+               std::to_string((top2 + bottom2) / 2) + ")\"");
   out.text(48, (top2 + bottom2) / 2, "(% of baseline total)",
            "font-size=\"11\" fill=\"#555\" text-anchor=\"middle\" transform=\"rotate(-90 48 " +
                std::to_string((top2 + bottom2) / 2) + ")\"");
@@ -550,18 +596,22 @@ int main(int argc, char** argv) {
   app.add_option("--mode", o.mode, std::string("curriculum: ") + mode_names)->capture_default_str();
   app.add_option("--format", o.format, "output: table, json or csv")->capture_default_str();
   app.add_option("--plot", o.plot, "also write an SVG plot to this file");
-  app.add_option("--seed", o.seed, "seed of the random schedule and the class-balance estimate")->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of the random schedule and the class-balance estimate")
+      ->capture_default_str();
   app.add_flag("--reference-overshoot", o.reference_overshoot,
                "grow past a target that is not a multiple of the step, as the paper's code does");
-  app.add_option("--ramp-initial-scale", o.ramp_initial_scale, "ramp mode: initial scale")->capture_default_str();
+  app.add_option("--ramp-initial-scale", o.ramp_initial_scale, "ramp mode: initial scale")
+      ->capture_default_str();
   app.add_option("--ramp-delay", o.ramp_delay, "ramp mode: fraction of training at the initial scale")
       ->capture_default_str();
   app.add_option("--ramp-finetune", o.ramp_finetune, "ramp mode: fraction of training at full size")
       ->capture_default_str();
 #if defined(PGPS_PLAN_WITH_NIFTI)
-  app.add_option("--labels", o.labels, "a label volume (.nii/.nii.gz): print the expected class balance per stage");
+  app.add_option("--labels", o.labels,
+                 "a label volume (.nii/.nii.gz): print the expected class balance per stage");
   app.add_option("--oversample", o.oversample, "--labels: fraction of each batch forced to foreground")
       ->capture_default_str();
+  app.add_option("--classes", o.classes, "--labels: label values shown as table columns, e.g. 37,38,41,42");
   app.add_option("--balance-batches", o.balance_batches, "--labels: batches averaged per stage")
       ->capture_default_str();
 #endif
@@ -592,7 +642,7 @@ int main(int argc, char** argv) {
     } else if (o.format == "csv") {
       print_csv(plan, std::cout);
     } else {
-      print_table(plan, std::cout);
+      print_table(plan, o, std::cout);
     }
     if (!o.plot.empty()) write_plot(plan, o.plot);
   } catch (const pgps::error& e) {

@@ -39,8 +39,10 @@ TEST_CASE("pgps-plan --labels prints the expected foreground fraction per stage"
   const std::string path = (std::filesystem::temp_directory_path() / "pgps_plan_tool_labels.nii.gz").string();
   pgps::nifti::write(path, labels);
 
-  const std::string out = run(tool + " --patch 32,64,64 --pool 3,4,4 --epochs 100 --iterations 10 --format json "
-                                     "--balance-batches 8 --labels " + path);
+  const std::string out = run(tool +
+                              " --patch 32,64,64 --pool 3,4,4 --epochs 100 --iterations 10 --format json "
+                              "--balance-batches 8 --labels " +
+                              path);
   const auto json = nlohmann::json::parse(out);
   REQUIRE(json["stages"].size() == 10);
   // The baseline's box is the whole volume (nnU-Net's placement keeps a centred box at >= 0, and
@@ -58,14 +60,28 @@ TEST_CASE("pgps-plan --labels prints the expected foreground fraction per stage"
   for (const auto& stage : json["stages"]) {
     const pgps::extent3 patch{stage["patch"][0].get<std::int64_t>(), stage["patch"][1].get<std::int64_t>(),
                               stage["patch"][2].get<std::int64_t>()};
-    const auto direct = pgps::estimate_class_fractions(sampler, data, patch, stage["batch"].get<std::int64_t>(), 8, 0);
+    const auto direct =
+        pgps::estimate_class_fractions(sampler, data, patch, stage["batch"].get<std::int64_t>(), 8, 0);
     CHECK(stage["foreground_fraction"].get<double>() == Approx(direct.foreground).epsilon(1e-12));
   }
   // Small patches around forced foreground are far better balanced than the full patch.
-  CHECK(json["stages"][0]["foreground_fraction"].get<double>() > 10 * json["baseline_foreground_fraction"].get<double>());
+  CHECK(json["stages"][0]["foreground_fraction"].get<double>() >
+        10 * json["baseline_foreground_fraction"].get<double>());
 
   const std::string table = run(tool + " --patch 32,64,64 --pool 3,4,4 --epochs 100 --labels " + path);
   CHECK(table.find("class balance") != std::string::npos);
   CHECK(table.find("baseline") != std::string::npos);
+  CHECK(table.find("class 2") != std::string::npos);  // few classes: every one is a column
+
+  const std::string chosen =
+      run(tool + " --patch 32,64,64 --pool 3,4,4 --epochs 100 --classes 2 --labels " + path);
+  CHECK(chosen.find("class 2") != std::string::npos);
+  CHECK(chosen.find("class 1") == std::string::npos);
+  const std::string refused =
+      run(tool + " --patch 32,64,64 --pool 3,4,4 --epochs 100 --classes 1,7 --labels " + path + " 2>&1");
+  CHECK(
+      refused.find("--classes '1,7': '7' is not a label value of the volume; allowed: integers in [0, 3)") !=
+      std::string::npos);
+  CHECK(refused.find("stage") == std::string::npos);  // nothing printed before the error
   std::filesystem::remove(path);
 }
