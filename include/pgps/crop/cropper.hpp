@@ -142,12 +142,27 @@ inline void streaming_fence() {
 #endif
 }
 
+// memcpy of a short run, inlined: 64- and 16-byte chunks and one overlapping 16-byte tail. A
+// crop row is often only 64-512 bytes, where the call and size dispatch of a library memcpy
+// cost as much as the copy.
+inline void copy_bytes(char* out, const char* in, std::size_t bytes) {
+  if (bytes < 16) {
+    std::memcpy(out, in, bytes);
+    return;
+  }
+  std::size_t i = 0;
+  for (; i + 64 <= bytes; i += 64) std::memcpy(out + i, in + i, 64);
+  for (; i + 16 <= bytes; i += 16) std::memcpy(out + i, in + i, 16);
+  if (i < bytes) std::memcpy(out + bytes - 16, in + bytes - 16, 16);
+}
+
 // Copies `count` voxels starting at `in` with element stride `stride` into out, converting.
 template <class Out, class In>
 inline void copy_run(Out* out, const In* in, std::int64_t stride, std::int64_t count) {
   if (stride == 1) {
     if constexpr (std::is_same_v<Out, In>) {
-      std::memcpy(out, in, static_cast<std::size_t>(count) * sizeof(Out));
+      copy_bytes(reinterpret_cast<char*>(out), reinterpret_cast<const char*>(in),
+                 static_cast<std::size_t>(count) * sizeof(Out));
     } else {
       for (std::int64_t i = 0; i < count; ++i) out[i] = convert_value<Out>(in[i]);
     }
@@ -199,25 +214,88 @@ inline void fill_row(Out* out, const row_source<In>& src, const row_geometry& g,
   fill_padding(out, g.inside.end, g.width, src, g.lower, mode, pad_value);
 }
 
+// Requests the source rows of one box from the cache a fixed number of rows before the copy
+// reads them. Short rows scattered over the volume make the copy wait on DRAM unless many are
+// in flight at once, and hardware prefetchers do not follow a stride of whole volume rows. It
+// walks the rows that lie inside the volume along z and y in the copy's order, across planes
+// (and so across the image/label interleaving of a task), and stops at the end of the task.
+template <class In>
+class row_prefetcher {
+ public:
+  row_prefetcher() = default;  // requests nothing
+
+  row_prefetcher(const volume_view<const In>& volume, std::int64_t channel, const box& region, std::int64_t z_begin,
+                 std::int64_t z_end) {
+    const axis_interval x = inside_interval(region.lower[2], region.extent[2], volume.extent[2]);
+    const axis_interval y = inside_interval(region.lower[1], region.extent[1], volume.extent[1]);
+    axis_interval z = inside_interval(region.lower[0], region.extent[0], volume.extent[0]);
+    z.begin = std::max(z.begin, z_begin);
+    z.end = std::min(z.end, z_end);
+    if (volume.stride[2] != 1 || x.empty() || y.empty() || z.empty()) return;
+    count_ = x.size();
+    rows_ = y.size();
+    planes_left_ = z.size();
+    row_stride_ = volume.stride[1];
+    plane_stride_ = volume.stride[0];
+    plane_ = volume.data + channel * volume.channel_stride + (region.lower[0] + z.begin) * volume.stride[0] +
+             (region.lower[1] + y.begin) * volume.stride[1] + region.lower[2] + x.begin;
+    row_ = plane_;
+    rows_left_ = rows_;
+  }
+
+  // Rows kept in flight: about lead_bytes of them, so that many DRAM requests overlap, but
+  // little enough to stay in L1 until copied.
+  std::int64_t rows_ahead() const {
+    constexpr std::int64_t lead_bytes = 4096;
+    const std::int64_t row_bytes = count_ * static_cast<std::int64_t>(sizeof(In)) + 64;
+    return std::clamp<std::int64_t>(lead_bytes / row_bytes, 2, 64);
+  }
+
+  // Requests the next n rows.
+  void advance(std::int64_t n) {
+    for (; n > 0 && planes_left_ > 0; --n) {
+      prefetch_range(row_, count_);
+      if (--rows_left_ > 0) {
+        row_ += row_stride_;
+      } else if (--planes_left_ > 0) {
+        plane_ += plane_stride_;
+        row_ = plane_;
+        rows_left_ = rows_;
+      }
+    }
+  }
+
+ private:
+  const In* plane_ = nullptr;  // first requested voxel of the current plane
+  const In* row_ = nullptr;    // first voxel of the next row to request
+  std::int64_t count_ = 0;     // voxels per row
+  std::int64_t rows_ = 0;      // rows per plane
+  std::int64_t rows_left_ = 0;
+  std::int64_t planes_left_ = 0;
+  std::int64_t row_stride_ = 0;
+  std::int64_t plane_stride_ = 0;
+};
+
 // Fills planes [z_begin, z_end) of one channel of one slot. Rows inside the volume along z and
 // y (the common case) step linearly through the source; only padded rows map coordinates.
+// `ahead` (made for this channel, box and a z range that starts at or before z_begin) is
+// advanced one row per row read from inside the volume, after being primed by the caller.
 template <class Out, class In>
 inline void fill_planes(Out* out, const volume_view<const In>& volume, std::int64_t channel, const box& region,
-                        std::int64_t z_begin, std::int64_t z_end, pad_mode mode, Out pad_value, bool stream) {
-  // Short scattered rows make the copy wait on memory unless later rows are requested early;
-  // hardware prefetchers do not follow a stride of whole volume rows.
-  constexpr std::int64_t rows_ahead = 6;
+                        std::int64_t z_begin, std::int64_t z_end, pad_mode mode, Out pad_value, bool stream,
+                        row_prefetcher<In>& ahead) {
   const extent3& patch = region.extent;
   const std::int64_t width = patch[2];
   const row_geometry geometry{region.lower[2], width, inside_interval(region.lower[2], width, volume.extent[2])};
   const axis_interval inside_y = inside_interval(region.lower[1], patch[1], volume.extent[1]);
   const bool full_rows = geometry.inside.begin == 0 && geometry.inside.end == width;
-  const bool prefetch = volume.stride[2] == 1 && !geometry.inside.empty();
   const std::int64_t row_stride = volume.stride[1];
+  const std::int64_t x_stride = volume.stride[2];
   const In* channel_base = volume.data + channel * volume.channel_stride;
   for (std::int64_t z = z_begin; z < z_end; ++z) {
     Out* out_plane = out + z * patch[1] * width;
-    const std::int64_t source_z = source_coordinate(mode, region.lower[0] + z, volume.extent[0]);
+    const std::int64_t volume_z = region.lower[0] + z;
+    const std::int64_t source_z = source_coordinate(mode, volume_z, volume.extent[0]);
     if (source_z == padded_coordinate) {
       std::fill(out_plane, out_plane + patch[1] * width, pad_value);
       continue;
@@ -226,41 +304,35 @@ inline void fill_planes(Out* out, const volume_view<const In>& volume, std::int6
     auto padded_row = [&](std::int64_t y) {
       const std::int64_t source_y = source_coordinate(mode, region.lower[1] + y, volume.extent[1]);
       const In* row = source_y == padded_coordinate ? nullptr : plane + source_y * row_stride;
-      fill_row(out_plane + y * width, row_source<In>{row, volume.stride[2], volume.extent[2]}, geometry, mode, pad_value);
+      fill_row(out_plane + y * width, row_source<In>{row, x_stride, volume.extent[2]}, geometry, mode, pad_value);
     };
     for (std::int64_t y = 0; y < inside_y.begin; ++y) padded_row(y);
-    const bool next_plane_inside = z + 1 < z_end && region.lower[0] + z >= 0 &&
-                                   region.lower[0] + z + 1 < volume.extent[0];
-    const std::int64_t next_plane_step = volume.stride[0];
+    // Planes mapped from outside the volume (edge, reflect) are not in the prefetcher's walk.
+    const bool walked = volume_z >= 0 && volume_z < volume.extent[0];
+    Out* out_row = out_plane + inside_y.begin * width;
     const In* row = plane + (region.lower[1] + inside_y.begin) * row_stride;
-    if (prefetch && z == z_begin) {
-      for (std::int64_t k = 0; k < rows_ahead && k < inside_y.size(); ++k) {
-        prefetch_range(row + (region.lower[2] + geometry.inside.begin) + k * row_stride, geometry.inside.size());
-      }
-    }
-    const In* first_inside = row + (region.lower[2] + geometry.inside.begin) * volume.stride[2];
-    for (std::int64_t y = inside_y.begin; y < inside_y.end; ++y, row += row_stride, first_inside += row_stride) {
-      if (prefetch) {
-        if (y + rows_ahead < inside_y.end) {
-          prefetch_range(first_inside + rows_ahead * row_stride, geometry.inside.size());
-        } else if (next_plane_inside) {
-          // The first rows of the next plane, so a new plane does not start cold.
-          prefetch_range(first_inside + next_plane_step + (rows_ahead - inside_y.size()) * row_stride,
-                         geometry.inside.size());
+    if (full_rows && x_stride == 1 && std::is_same_v<Out, In>) {
+      // The common case: whole rows of the same type, one linear walk.
+      const In* first = row + region.lower[2];
+      const auto bytes = static_cast<std::size_t>(width) * sizeof(Out);
+      for (std::int64_t y = inside_y.begin; y < inside_y.end; ++y, first += row_stride, out_row += width) {
+        if (walked) ahead.advance(1);
+        if (stream) {
+          stream_bytes(reinterpret_cast<char*>(out_row), reinterpret_cast<const char*>(first), bytes);
+        } else {
+          copy_bytes(reinterpret_cast<char*>(out_row), reinterpret_cast<const char*>(first), bytes);
         }
       }
-      Out* out_row = out_plane + y * width;
-      if (full_rows) {
-        if constexpr (std::is_same_v<Out, In>) {
-          if (stream && volume.stride[2] == 1) {
-            stream_bytes(reinterpret_cast<char*>(out_row), reinterpret_cast<const char*>(first_inside),
-                         static_cast<std::size_t>(width) * sizeof(Out));
-            continue;
-          }
-        }
-        copy_run(out_row, first_inside, volume.stride[2], width);
-      } else {
-        fill_row(out_row, row_source<In>{row, volume.stride[2], volume.extent[2]}, geometry, mode, pad_value);
+    } else if (full_rows) {
+      const In* first = row + region.lower[2] * x_stride;
+      for (std::int64_t y = inside_y.begin; y < inside_y.end; ++y, first += row_stride, out_row += width) {
+        if (walked) ahead.advance(1);
+        copy_run(out_row, first, x_stride, width);
+      }
+    } else {
+      for (std::int64_t y = inside_y.begin; y < inside_y.end; ++y, row += row_stride, out_row += width) {
+        if (walked) ahead.advance(1);
+        fill_row(out_row, row_source<In>{row, x_stride, volume.extent[2]}, geometry, mode, pad_value);
       }
     }
     for (std::int64_t y = inside_y.end; y < patch[1]; ++y) padded_row(y);
@@ -418,17 +490,49 @@ class cropper {
       const slot_plan& slot = plan.slots[s];
       const Case& source = cases[static_cast<std::size_t>(slot.case_id)];
       const auto& image = image_view(source);
+      using image_value = typename std::remove_cvref_t<decltype(image)>::value_type;
       const std::int64_t slot_index = static_cast<std::int64_t>(s);
-      for (std::int64_t c = 0; c < channels; ++c) {
-        detail::fill_planes(image_out + (slot_index * channels + c) * voxels, image, c, slot.region, z_begin, z_end,
-                            pad.image.mode, image_pad, stream);
-      }
-      if constexpr (detail::is_training_case<Case>::value) {
-        detail::fill_planes(label_out + slot_index * voxels, source.label, 0, slot.region, z_begin, z_end,
-                            pad.label.mode, label_pad, stream);
+      OI* const image_slot = image_out + slot_index * channels * voxels;
+      // Plane by plane, all channels and the label: every stream keeps its rows in flight,
+      // instead of each starting cold after the previous one has finished the whole slab.
+      if (channels == 1) {
+        detail::row_prefetcher<image_value> image_ahead(image, 0, slot.region, z_begin, z_end);
+        image_ahead.advance(image_ahead.rows_ahead());
+        if constexpr (detail::is_training_case<Case>::value) {
+          using label_value = typename decltype(source.label)::value_type;
+          detail::row_prefetcher<label_value> label_ahead(source.label, 0, slot.region, z_begin, z_end);
+          label_ahead.advance(label_ahead.rows_ahead());
+          OL* const label_slot = label_out + slot_index * voxels;
+          for (std::int64_t z = z_begin; z < z_end; ++z) {
+            detail::fill_planes(image_slot, image, 0, slot.region, z, z + 1, pad.image.mode, image_pad, stream,
+                                image_ahead);
+            detail::fill_planes(label_slot, source.label, 0, slot.region, z, z + 1, pad.label.mode, label_pad, stream,
+                                label_ahead);
+          }
+        } else {
+          (void)label_out;
+          (void)label_pad;
+          detail::fill_planes(image_slot, image, 0, slot.region, z_begin, z_end, pad.image.mode, image_pad, stream,
+                              image_ahead);
+        }
       } else {
-        (void)label_out;
-        (void)label_pad;
+        // Several channels: one channel after the other over the slab (each its own stream).
+        for (std::int64_t c = 0; c < channels; ++c) {
+          detail::row_prefetcher<image_value> image_ahead(image, c, slot.region, z_begin, z_end);
+          image_ahead.advance(image_ahead.rows_ahead());
+          detail::fill_planes(image_slot + c * voxels, image, c, slot.region, z_begin, z_end, pad.image.mode,
+                              image_pad, stream, image_ahead);
+        }
+        if constexpr (detail::is_training_case<Case>::value) {
+          using label_value = typename decltype(source.label)::value_type;
+          detail::row_prefetcher<label_value> label_ahead(source.label, 0, slot.region, z_begin, z_end);
+          label_ahead.advance(label_ahead.rows_ahead());
+          detail::fill_planes(label_out + slot_index * voxels, source.label, 0, slot.region, z_begin, z_end,
+                              pad.label.mode, label_pad, stream, label_ahead);
+        } else {
+          (void)label_out;
+          (void)label_pad;
+        }
       }
       if (stream) detail::streaming_fence();
     });
