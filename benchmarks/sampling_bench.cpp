@@ -39,10 +39,12 @@ std::vector<std::int16_t> organ_labels(int classes, std::uint32_t seed) {
     for (std::int64_t z = lo[0]; z < hi[0]; ++z)
       for (std::int64_t y = lo[1]; y < hi[1]; ++y)
         for (std::int64_t x = lo[2]; x < hi[2]; ++x) {
-          const double dz = (static_cast<double>(z) - centre[0]) / r[0], dy = (static_cast<double>(y) - centre[1]) / r[1],
+          const double dz = (static_cast<double>(z) - centre[0]) / r[0],
+                       dy = (static_cast<double>(y) - centre[1]) / r[1],
                        dx = (static_cast<double>(x) - centre[2]) / r[2];
           if (dz * dz + dy * dy + dx * dx <= 1.0)
-            labels[static_cast<std::size_t>(pgps::linear_offset({z, y, x}, e))] = static_cast<std::int16_t>(c);
+            labels[static_cast<std::size_t>(pgps::linear_offset({z, y, x}, e))] =
+                static_cast<std::int16_t>(c);
         }
   }
   return labels;
@@ -59,12 +61,13 @@ const std::vector<std::int16_t>& labels_14() {
 
 void report_build(benchmark::State& state, std::int64_t bytes, const char* label) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * bytes);
-  state.counters["bytes_per_second"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(bytes), benchmark::Counter::kIsRate);
+  state.counters["bytes_per_second"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(bytes), benchmark::Counter::kIsRate);
   state.SetLabel(label);
 }
 
-void class_index_build(benchmark::State& state, const std::vector<std::int16_t>& labels, int classes, bool nnunet) {
+void class_index_build(benchmark::State& state, const std::vector<std::int16_t>& labels, int classes,
+                       bool nnunet) {
   const auto view = pgps::contiguous_view(labels.data(), volume_extent);
   const pgps::class_index_options options =
       nnunet ? pgps::class_index_options::nnunet(classes) : pgps::class_index_options{classes};
@@ -79,10 +82,18 @@ void class_index_build(benchmark::State& state, const std::vector<std::int16_t>&
                nnunet ? "nnU-Net subsampled, foreground only" : "every voxel, background included");
 }
 
-void BM_class_index_build_116_all(benchmark::State& state) { class_index_build(state, labels_116(), 117, false); }
-void BM_class_index_build_116_nnunet(benchmark::State& state) { class_index_build(state, labels_116(), 117, true); }
-void BM_class_index_build_14_all(benchmark::State& state) { class_index_build(state, labels_14(), 14, false); }
-void BM_class_index_build_14_nnunet(benchmark::State& state) { class_index_build(state, labels_14(), 14, true); }
+void BM_class_index_build_116_all(benchmark::State& state) {
+  class_index_build(state, labels_116(), 117, false);
+}
+void BM_class_index_build_116_nnunet(benchmark::State& state) {
+  class_index_build(state, labels_116(), 117, true);
+}
+void BM_class_index_build_14_all(benchmark::State& state) {
+  class_index_build(state, labels_14(), 14, false);
+}
+void BM_class_index_build_14_nnunet(benchmark::State& state) {
+  class_index_build(state, labels_14(), 14, true);
+}
 BENCHMARK(BM_class_index_build_116_all)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_class_index_build_116_nnunet)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_class_index_build_14_all)->Unit(benchmark::kMillisecond);
@@ -94,10 +105,11 @@ const pgps::dataset& bench_dataset() {
   static const pgps::dataset data = [] {
     static std::vector<float> weights(labels_116().size());
     for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = labels_116()[i] > 0 ? 1.0f : 0.01f;
-    const auto index = std::make_shared<const pgps::class_index>(
-        pgps::class_index::build(pgps::contiguous_view(labels_116().data(), volume_extent), pgps::class_index_options{117}));
+    const auto index = std::make_shared<const pgps::class_index>(pgps::class_index::build(
+        pgps::contiguous_view(labels_116().data(), volume_extent), pgps::class_index_options{117}));
     pgps::dataset d;
-    for (int i = 0; i < 4; ++i) d.add_case(index, pgps::contiguous_view<const float>(weights.data(), volume_extent));
+    for (int i = 0; i < 4; ++i)
+      d.add_case(index, pgps::contiguous_view<const float>(weights.data(), volume_extent));
     return d;
   }();
   return data;
@@ -112,7 +124,8 @@ void plan_batches(benchmark::State& state, const S& sampler) {
     pgps::batch_plan plan = pgps::make_batch_plan(sampler, patch, batch, 42, 0, iteration++);
     benchmark::DoNotOptimize(plan);
   }
-  state.counters["plans_per_second"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["plans_per_second"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["slots_per_second"] =
       benchmark::Counter(static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
   state.SetLabel("batch plans of 2 slots, patch 128^3");
@@ -128,7 +141,9 @@ void BM_plan_class_ratio(benchmark::State& state) {
   options.ratios.assign(117, 1.0);
   plan_batches(state, pgps::class_ratio_sampler(bench_dataset(), options));
 }
-void BM_plan_weight_map(benchmark::State& state) { plan_batches(state, pgps::weight_map_sampler(bench_dataset())); }
+void BM_plan_weight_map(benchmark::State& state) {
+  plan_batches(state, pgps::weight_map_sampler(bench_dataset()));
+}
 void BM_plan_grid(benchmark::State& state) { plan_batches(state, pgps::grid_sampler(bench_dataset())); }
 BENCHMARK(BM_plan_uniform);
 BENCHMARK(BM_plan_foreground);
@@ -145,7 +160,8 @@ void BM_estimate_class_fractions(benchmark::State& state) {
     auto estimate = pgps::estimate_class_fractions(sampler, bench_dataset(), patch, 2, 50, 1);
     benchmark::DoNotOptimize(estimate);
   }
-  state.counters["boxes_per_second"] = benchmark::Counter(static_cast<double>(state.iterations() * 100), benchmark::Counter::kIsRate);
+  state.counters["boxes_per_second"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * 100), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_estimate_class_fractions)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
 

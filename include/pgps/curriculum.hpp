@@ -42,11 +42,15 @@ inline constexpr int curriculum_state_version = 1;
 
 template <PatchSchedule S, BatchPolicy B, StagePolicy P, Sampler Smp>
 class curriculum {
-  static_assert(PatchSchedule<S>, "S must model pgps::PatchSchedule: `s.stages()` returning a patch_stage_list");
+  static_assert(PatchSchedule<S>,
+                "S must model pgps::PatchSchedule: `s.stages()` returning a patch_stage_list");
   static_assert(BatchPolicy<B>, "B must model pgps::BatchPolicy: `b.batches(span<const extent3>, extent3)`");
-  static_assert(StagePolicy<P>, "P must model pgps::StagePolicy: `p.start(stage_context)` and `p.stage_starts()`");
-  static_assert(ResumableStagePolicy<P>, "P must be resumable: `p.save_state()` and `p.restore_state(string_view)`");
-  static_assert(Sampler<Smp>, "Smp must model pgps::Sampler: `s.plan_slot(slot_request)` returning a slot_plan");
+  static_assert(StagePolicy<P>,
+                "P must model pgps::StagePolicy: `p.start(stage_context)` and `p.stage_starts()`");
+  static_assert(ResumableStagePolicy<P>,
+                "P must be resumable: `p.save_state()` and `p.restore_state(string_view)`");
+  static_assert(Sampler<Smp>,
+                "Smp must model pgps::Sampler: `s.plan_slot(slot_request)` returning a slot_plan");
 
  public:
   using schedule_type = S;
@@ -72,10 +76,11 @@ class curriculum {
     candidates_ = list.candidates;
 
     std::vector<extent3> flat;
-    for (const auto& stage_patches : candidates_) flat.insert(flat.end(), stage_patches.begin(), stage_patches.end());
+    for (const auto& stage_patches : candidates_)
+      flat.insert(flat.end(), stage_patches.begin(), stage_patches.end());
     const std::vector<std::int64_t> flat_batches = batch_policy_.batches(flat, target_);
-    require(flat_batches.size() == flat.size(), "batch policy returned ", flat_batches.size(), " batches for ",
-            flat.size(), " patches");
+    require(flat_batches.size() == flat.size(), "batch policy returned ", flat_batches.size(),
+            " batches for ", flat.size(), " patches");
     const std::vector<extent3> target_only{target_};
     baseline_batch_ = batch_policy_.batches(target_only, target_).at(0);
     require(baseline_batch_ >= 1, "batch policy gave batch ", baseline_batch_, " for the target ", target_);
@@ -91,7 +96,8 @@ class curriculum {
       std::size_t nominal = 0;
       for (std::size_t c = 0; c < stage_patches.size(); ++c, ++next) {
         const std::int64_t batch = flat_batches[next];
-        require(batch >= 1, "batch policy gave batch ", batch, " for patch ", stage_patches[c], "; must be >= 1");
+        require(batch >= 1, "batch policy gave batch ", batch, " for patch ", stage_patches[c],
+                "; must be >= 1");
         batches.push_back(batch);
         voxels += static_cast<double>(batch) * static_cast<double>(voxel_count(stage_patches[c]));
         if (voxel_count(stage_patches[c]) > voxel_count(stage_patches[nominal])) nominal = c;
@@ -129,8 +135,9 @@ class curriculum {
     const auto index = static_cast<std::size_t>(stage_index_at(stage_policy_.stage_starts(), epoch));
     const auto& patches = candidates_[index];
     if (patches.size() == 1) return {patches[0], candidate_batches_[index][0]};
-    random_stream draw(counter{seed_, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(iteration), 0, 0},
-                       stream_purpose::schedule);
+    random_stream draw(
+        counter{seed_, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(iteration), 0, 0},
+        stream_purpose::schedule);
     const auto pick = static_cast<std::size_t>(draw.below(patches.size()));
     return {patches[pick], candidate_batches_[index][pick]};
   }
@@ -184,9 +191,10 @@ class curriculum {
   // A short text: a magic word and version, the run's shape and a fingerprint of its stages
   // (so a state from another configuration is refused), then the stage policy's own state.
   [[nodiscard]] std::string save_state() const {
-    return "pgps-curriculum " + std::to_string(curriculum_state_version) + "\nepochs " + std::to_string(total_epochs_) +
-           " iterations " + std::to_string(iterations_) + " seed " + std::to_string(seed_) + "\nfingerprint " +
-           std::to_string(fingerprint()) + "\npolicy " + stage_policy_.save_state() + '\n';
+    return "pgps-curriculum " + std::to_string(curriculum_state_version) + "\nepochs " +
+           std::to_string(total_epochs_) + " iterations " + std::to_string(iterations_) + " seed " +
+           std::to_string(seed_) + "\nfingerprint " + std::to_string(fingerprint()) + "\npolicy " +
+           stage_policy_.save_state() + '\n';
   }
 
   void restore_state(std::string_view text) {
@@ -197,7 +205,8 @@ class curriculum {
     }
     const std::int64_t version = in.integer("state version");
     if (version != curriculum_state_version) {
-      fail("unsupported curriculum state version ", version, "; this pgps reads version ", curriculum_state_version);
+      fail("unsupported curriculum state version ", version, "; this pgps reads version ",
+           curriculum_state_version);
     }
     in.expect("epochs");
     const std::int64_t epochs = in.integer("total epochs");
@@ -206,14 +215,14 @@ class curriculum {
     in.expect("seed");
     const std::string seed_text(in.token("seed"));
     if (epochs != total_epochs_ || iterations != iterations_ || seed_text != std::to_string(seed_)) {
-      fail("the saved curriculum state is for ", epochs, " epochs x ", iterations, " iterations with seed ", seed_text,
-           ", but this curriculum has ", total_epochs_, " x ", iterations_, " with seed ", seed_);
+      fail("the saved curriculum state is for ", epochs, " epochs x ", iterations, " iterations with seed ",
+           seed_text, ", but this curriculum has ", total_epochs_, " x ", iterations_, " with seed ", seed_);
     }
     in.expect("fingerprint");
     const std::string fingerprint_text(in.token("fingerprint"));
     if (fingerprint_text != std::to_string(fingerprint())) {
-      fail("the saved curriculum state has stage fingerprint ", fingerprint_text, " but this curriculum's is ",
-           fingerprint(), "; its patches or batches differ");
+      fail("the saved curriculum state has stage fingerprint ", fingerprint_text,
+           " but this curriculum's is ", fingerprint(), "; its patches or batches differ");
     }
     in.expect("policy");
     P restored = stage_policy_;
@@ -253,8 +262,8 @@ class curriculum {
             candidates_.size(), " stages");
     for (std::size_t i = 0; i < starts.size(); ++i) {
       const std::int64_t low = i == 0 ? 0 : starts[i - 1] + 1;
-      require(i == 0 ? starts[0] == 0 : starts[i] >= low, "stage policy: stage ", i, " starts at epoch ", starts[i],
-              "; stages must start at 0 and strictly increase");
+      require(i == 0 ? starts[0] == 0 : starts[i] >= low, "stage policy: stage ", i, " starts at epoch ",
+              starts[i], "; stages must start at 0 and strictly increase");
     }
     require(starts.back() < total_epochs_, "stage policy: the last stage starts at epoch ", starts.back(),
             ", not before the end (", total_epochs_, ")");
@@ -318,17 +327,30 @@ template <Sampler Smp>
 efficiency_curriculum<Smp> pgps_efficiency(const extent3& target, const extent3& pooling, std::int64_t batch,
                                            std::int64_t epochs, std::int64_t iterations, Smp sampler,
                                            std::uint64_t seed, curriculum_options options = {}) {
-  return {progressive_growth::from_pooling(target, pooling), constant_batch(batch), equal_epochs{},
-          std::move(sampler), epochs, iterations, seed, options};
+  return {progressive_growth::from_pooling(target, pooling),
+          constant_batch(batch),
+          equal_epochs{},
+          std::move(sampler),
+          epochs,
+          iterations,
+          seed,
+          options};
 }
 
 // The paper's performance mode: progressive growth, constant voxels per batch, equal epochs.
 template <Sampler Smp>
-performance_curriculum<Smp> pgps_performance(const extent3& target, const extent3& pooling, std::int64_t batch,
-                                             std::int64_t epochs, std::int64_t iterations, Smp sampler,
-                                             std::uint64_t seed, curriculum_options options = {}) {
-  return {progressive_growth::from_pooling(target, pooling), constant_voxels(batch), equal_epochs{},
-          std::move(sampler), epochs, iterations, seed, options};
+performance_curriculum<Smp> pgps_performance(const extent3& target, const extent3& pooling,
+                                             std::int64_t batch, std::int64_t epochs, std::int64_t iterations,
+                                             Smp sampler, std::uint64_t seed,
+                                             curriculum_options options = {}) {
+  return {progressive_growth::from_pooling(target, pooling),
+          constant_voxels(batch),
+          equal_epochs{},
+          std::move(sampler),
+          epochs,
+          iterations,
+          seed,
+          options};
 }
 
 // The first published variant, "PGPS+" (MICCAI 2024): round-robin growth from y with backward
@@ -337,8 +359,14 @@ template <Sampler Smp>
 plus_curriculum<Smp> pgps_plus(const extent3& target, const extent3& pooling, std::int64_t batch,
                                std::int64_t epochs, std::int64_t iterations, Smp sampler, std::uint64_t seed,
                                curriculum_options options = {}) {
-  return {round_robin_growth::from_pooling(target, pooling), backward_planning(batch), equal_epochs{},
-          std::move(sampler), epochs, iterations, seed, options};
+  return {round_robin_growth::from_pooling(target, pooling),
+          backward_planning(batch),
+          equal_epochs{},
+          std::move(sampler),
+          epochs,
+          iterations,
+          seed,
+          options};
 }
 
 // The published random-patch-size ablation ("RPSS"): one patch per iteration, uniformly from the
@@ -347,8 +375,14 @@ template <Sampler Smp>
 random_curriculum<Smp> random_patch_size(const extent3& target, const extent3& pooling, std::int64_t batch,
                                          std::int64_t epochs, std::int64_t iterations, Smp sampler,
                                          std::uint64_t seed, curriculum_options options = {}) {
-  return {random_per_iteration::from(round_robin_growth::from_pooling(target, pooling)), constant_batch(batch),
-          equal_epochs{}, std::move(sampler), epochs, iterations, seed, options};
+  return {random_per_iteration::from(round_robin_growth::from_pooling(target, pooling)),
+          constant_batch(batch),
+          equal_epochs{},
+          std::move(sampler),
+          epochs,
+          iterations,
+          seed,
+          options};
 }
 
 // A linear ramp (Composer-style progressive resizing in 3D) with the pooling step as increment.
@@ -360,8 +394,14 @@ ramp_curriculum<Smp> linear_ramp_resizing(const extent3& target, const extent3& 
   detail::require_positive_extent(target, "target patch");
   linear_ramp schedule(target, pooling_step(pooling, target), epochs, ramp);
   explicit_epochs lengths(schedule.stage_epochs());
-  return {std::move(schedule), constant_batch(batch), std::move(lengths), std::move(sampler), epochs, iterations,
-          seed, options};
+  return {std::move(schedule),
+          constant_batch(batch),
+          std::move(lengths),
+          std::move(sampler),
+          epochs,
+          iterations,
+          seed,
+          options};
 }
 
 // The baseline: the target patch and batch for the whole run.
@@ -369,7 +409,13 @@ template <Sampler Smp>
 baseline_curriculum<Smp> constant_baseline(const extent3& target, std::int64_t batch, std::int64_t epochs,
                                            std::int64_t iterations, Smp sampler, std::uint64_t seed,
                                            curriculum_options options = {}) {
-  return {constant_patch(target), constant_batch(batch), equal_epochs{}, std::move(sampler), epochs, iterations, seed,
+  return {constant_patch(target),
+          constant_batch(batch),
+          equal_epochs{},
+          std::move(sampler),
+          epochs,
+          iterations,
+          seed,
           options};
 }
 
@@ -380,8 +426,14 @@ curriculum<progressive_growth, B, plateau, Smp> pgps_plateau(const extent3& targ
                                                              std::int64_t epochs, std::int64_t iterations,
                                                              Smp sampler, std::uint64_t seed,
                                                              curriculum_options options = {}) {
-  return {progressive_growth::from_pooling(target, pooling), std::move(batch_policy), plateau(stop),
-          std::move(sampler), epochs, iterations, seed, options};
+  return {progressive_growth::from_pooling(target, pooling),
+          std::move(batch_policy),
+          plateau(stop),
+          std::move(sampler),
+          epochs,
+          iterations,
+          seed,
+          options};
 }
 
 }  // namespace presets

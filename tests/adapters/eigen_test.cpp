@@ -62,7 +62,8 @@ namespace {
 double rad(double degrees) { return degrees / 180.0 * std::numbers::pi; }
 }  // namespace
 
-TEST_CASE("nnU-Net's initial patch size for the rotation and scale ranges", "[adapters][eigen][augmentation]") {
+TEST_CASE("nnU-Net's initial patch size for the rotation and scale ranges",
+          "[adapters][eigen][augmentation]") {
   // 128³, ±30° everywhere, scale (0.85, 1.25): every axis reaches 128·(cos 30° + sin 30°) = 174.85;
   // / 0.85 = 205.7 -> 205 (nnU-Net's well-known initial patch for 128³).
   REQUIRE(pgps::nnunet_initial_patch_size(extent3{128, 128, 128}) == extent3{205, 205, 205});
@@ -86,7 +87,8 @@ TEST_CASE("nnU-Net's initial patch size for the rotation and scale ranges", "[ad
   REQUIRE(pgps::nnunet_initial_patch_size(extent3{40, 192, 160}, rotation, {1.4, 0.7}) == expected);
   // Worked by hand: axis 1 = 192·cos30 + 160·sin30 = 246.28 -> /0.7 = 351.8.
   REQUIRE(expected[1] == 351);
-  REQUIRE(pgps::augmentation_margin(extent3{40, 192, 160}, rotation, {1.4, 0.7}) == expected - extent3{40, 192, 160});
+  REQUIRE(pgps::augmentation_margin(extent3{40, 192, 160}, rotation, {1.4, 0.7}) ==
+          expected - extent3{40, 192, 160});
 
   // Dummy 2D: ±180° about axis 0 is capped at 90° (swaps axes 1 and 2), axis 0 keeps the patch.
   // (20, 160, 192): max((160, 192), (192, 160)) = (192, 192) / 0.85 = 225.9.
@@ -103,7 +105,8 @@ TEST_CASE("nnU-Net's initial patch size for the rotation and scale ranges", "[ad
 TEST_CASE("patch sizes in millimetres become voxels", "[adapters][eigen]") {
   REQUIRE(pgps::patch_from_millimetres({160, 160, 160}, {2.5, 0.8, 0.8}) == extent3{64, 200, 200});
   REQUIRE(pgps::patch_from_millimetres({10, 10, 10}, {3, 3, 3}) == extent3{3, 3, 3});
-  REQUIRE(pgps::patch_from_millimetres({10, 10, 10}, {3, 3, 3}, pgps::voxel_rounding::up) == extent3{4, 4, 4});
+  REQUIRE(pgps::patch_from_millimetres({10, 10, 10}, {3, 3, 3}, pgps::voxel_rounding::up) ==
+          extent3{4, 4, 4});
   REQUIRE(pgps::patch_from_millimetres({9, 9, 9}, {3, 3, 3}, pgps::voxel_rounding::up) == extent3{3, 3, 3});
   REQUIRE(pgps::patch_from_millimetres({1, 1, 1}, {5, 5, 5}) == extent3{1, 1, 1});
   PGPS_REQUIRE_ERROR(pgps::patch_from_millimetres({1, -1, 1}, {1, 1, 1}), "patch size -1 mm on axis 1");

@@ -82,7 +82,8 @@ TEST_CASE("nifti extent follows the file's x-fastest layout as (z, y, x)", "[nif
   auto img = pgps::nifti::make_image<std::int16_t>({2, 3, 4});
   for (std::int64_t z = 0; z < 2; ++z)
     for (std::int64_t y = 0; y < 3; ++y)
-      for (std::int64_t x = 0; x < 4; ++x) img.view()(z, y, x) = static_cast<std::int16_t>(100 * z + 10 * y + x);
+      for (std::int64_t x = 0; x < 4; ++x)
+        img.view()(z, y, x) = static_cast<std::int16_t>(100 * z + 10 * y + x);
   const std::string path = dir.file("layout.nii");
   pgps::nifti::write(path, img);
 
@@ -93,9 +94,9 @@ TEST_CASE("nifti extent follows the file's x-fastest layout as (z, y, x)", "[nif
   CHECK(nim->ny == 3);
   CHECK(nim->nz == 2);
   const auto* raw = static_cast<const std::int16_t*>(nim->data);
-  CHECK(raw[1] == 1);       // x + 1
-  CHECK(raw[4] == 10);      // y + 1
-  CHECK(raw[12] == 100);    // z + 1
+  CHECK(raw[1] == 1);     // x + 1
+  CHECK(raw[4] == 10);    // y + 1
+  CHECK(raw[12] == 100);  // z + 1
   nifti_image_free(nim);
 
   const auto read = pgps::nifti::read<float>(path);
@@ -138,7 +139,8 @@ TEST_CASE("nifti converts stored types and checks what integer targets can hold"
     img.voxels = {0, 300, -1};
     const std::string path = dir.file("wide.nii");
     pgps::nifti::write(path, img);
-    PGPS_REQUIRE_ERROR(pgps::nifti::read<std::uint8_t>(path), "voxel 1 holds 300, which is outside the range");
+    PGPS_REQUIRE_ERROR(pgps::nifti::read<std::uint8_t>(path),
+                       "voxel 1 holds 300, which is outside the range");
     PGPS_REQUIRE_ERROR(pgps::nifti::read<std::uint16_t>(path), "voxel 2 holds -1");
     CHECK(pgps::nifti::read<std::int32_t>(path).voxels == std::vector<std::int32_t>{0, 300, -1});
   }

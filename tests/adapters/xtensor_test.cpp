@@ -40,7 +40,8 @@ TEST_CASE("xtensor containers become volume views", "[adapters][xtensor]") {
   // Adaptors over user memory, and a strided view with an offset.
   std::vector<std::uint8_t> memory(60, 0);
   memory[59] = 3;
-  auto adapted = xt::adapt(memory.data(), memory.size(), xt::no_ownership(), std::vector<std::size_t>{3, 4, 5});
+  auto adapted =
+      xt::adapt(memory.data(), memory.size(), xt::no_ownership(), std::vector<std::size_t>{3, 4, 5});
   const auto adv = pgps::view_of(adapted);
   REQUIRE(adv.data == memory.data());
   REQUIRE(adv(2, 3, 4) == 3);
@@ -58,7 +59,8 @@ TEST_CASE("xtensor containers become volume views", "[adapters][xtensor]") {
   REQUIRE(index.location(2, 0) == index3{3, 3, 3});
 }
 
-TEST_CASE("xtensor views of the wrong rank or with reversed strides are rejected", "[adapters][xtensor][errors]") {
+TEST_CASE("xtensor views of the wrong rank or with reversed strides are rejected",
+          "[adapters][xtensor][errors]") {
   xt::xarray<float> flat = xt::zeros<float>({4, 5});
   PGPS_REQUIRE_ERROR(pgps::view_of(flat), "xtensor volume has rank 2");
   xt::xtensor<float, 3> t = xt::zeros<float>({3, 4, 5});

@@ -58,12 +58,14 @@ TEST_CASE("values outside the declared classes are errors") {
   std::vector<std::int16_t> labels(200000, 0);
   labels[150001] = 3;
   labels[170000] = -2;
-  PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 3), "label value 3 at element 150001 is outside the declared classes [0, 3)");
+  PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 3),
+                     "label value 3 at element 150001 is outside the declared classes [0, 3)");
   labels[150001] = 0;
   PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 3), "label value -2 at element 170000");
   labels[170000] = -1;
   CHECK(pgps::count_classes(labels, 3).ignored == 1);
-  PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 3, 2), "ignore label 2 is one of the declared classes [0, 3)");
+  PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 3, 2),
+                     "ignore label 2 is one of the declared classes [0, 3)");
   PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 0), "class count 0 must be in [1, 2^24]");
   const std::vector<std::uint64_t> huge{0, std::uint64_t{1} << 63};
   PGPS_REQUIRE_ERROR(pgps::count_classes(huge, 2), "label value 9223372036854775808 at element 1");
@@ -82,11 +84,13 @@ TEST_CASE("class counts are identical for any thread count, and the first bad va
     const auto f = pgps::count_classes(labels, 4, pgps::default_ignore_label, pool);
     CHECK(f.voxels == expected.voxels);
     CHECK(f.ignored == expected.ignored);
-    const auto t = pgps::count_classes(labels, 4, pgps::default_ignore_label, pgps::tbb_executor(static_cast<int>(threads)));
+    const auto t = pgps::count_classes(labels, 4, pgps::default_ignore_label,
+                                       pgps::tbb_executor(static_cast<int>(threads)));
     CHECK(t.voxels == expected.voxels);
   }
   labels[500000] = 9;
   labels[70000] = 8;
   const pgps::thread_pool pool(2);
-  PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 4, pgps::default_ignore_label, pool), "label value 8 at element 70000");
+  PGPS_REQUIRE_ERROR(pgps::count_classes(labels, 4, pgps::default_ignore_label, pool),
+                     "label value 8 at element 70000");
 }

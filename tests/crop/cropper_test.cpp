@@ -31,8 +31,8 @@ struct test_volume {
 };
 
 template <class T>
-test_volume<T> make_test_volume(std::mt19937_64& rng, const extent3& extent, std::int64_t channels, bool scramble_layout,
-                                double lo, double hi) {
+test_volume<T> make_test_volume(std::mt19937_64& rng, const extent3& extent, std::int64_t channels,
+                                bool scramble_layout, double lo, double hi) {
   // axis 0..2 = z, y, x; axis 3 = channel
   std::array<int, 4> order{3, 0, 1, 2};  // slowest to fastest
   std::array<std::int64_t, 4> pitch_extra{0, 0, 0, 0};
@@ -55,8 +55,8 @@ test_volume<T> make_test_volume(std::mt19937_64& rng, const extent3& extent, std
     const double d = value(rng);
     x = std::is_integral_v<T> ? static_cast<T>(std::floor(d)) : static_cast<T>(d);
   }
-  v.view = pgps::make_volume_view<const T>(v.storage.data(), extent, index3{stride[0], stride[1], stride[2]}, channels,
-                                           stride[3]);
+  v.view = pgps::make_volume_view<const T>(v.storage.data(), extent, index3{stride[0], stride[1], stride[2]},
+                                           channels, stride[3]);
   return v;
 }
 
@@ -85,8 +85,8 @@ std::int64_t reference_coordinate(pad_mode mode, std::int64_t i, std::int64_t n)
 }
 
 template <class Out, class In>
-Out reference_voxel(const pgps::volume_view<const In>& v, std::int64_t channel, const index3& p, pad_mode mode,
-                    double pad_value) {
+Out reference_voxel(const pgps::volume_view<const In>& v, std::int64_t channel, const index3& p,
+                    pad_mode mode, double pad_value) {
   index3 source;
   for (int a = 0; a < 3; ++a) {
     source[a] = reference_coordinate(mode, p[a], v.extent[a]);
@@ -96,7 +96,8 @@ Out reference_voxel(const pgps::volume_view<const In>& v, std::int64_t channel, 
 }
 
 template <class Out, class In>
-std::vector<Out> reference_images(const pgps::batch_plan& plan, const std::vector<pgps::volume_view<const In>>& images,
+std::vector<Out> reference_images(const pgps::batch_plan& plan,
+                                  const std::vector<pgps::volume_view<const In>>& images,
                                   const pgps::pad_spec& pad) {
   const std::int64_t channels = images.empty() ? 1 : images[0].channels;
   std::vector<Out> out;
@@ -106,7 +107,8 @@ std::vector<Out> reference_images(const pgps::batch_plan& plan, const std::vecto
       for (std::int64_t z = 0; z < plan.patch[0]; ++z) {
         for (std::int64_t y = 0; y < plan.patch[1]; ++y) {
           for (std::int64_t x = 0; x < plan.patch[2]; ++x) {
-            out.push_back(reference_voxel<Out>(v, c, slot.region.lower + index3{z, y, x}, pad.mode, pad.value));
+            out.push_back(
+                reference_voxel<Out>(v, c, slot.region.lower + index3{z, y, x}, pad.mode, pad.value));
           }
         }
       }
@@ -157,7 +159,8 @@ void check_random_fills(std::uint64_t seed, int rounds) {
       for (int a = 0; a < 3; ++a) {
         // From far left (entirely outside) to far right (entirely outside).
         const std::int64_t span = volume[a] + plan.patch[a] + 20;
-        slot.region.lower[a] = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(span)) - plan.patch[a] - 10;
+        slot.region.lower[a] =
+            static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(span)) - plan.patch[a] - 10;
       }
       slot.region.extent = plan.patch;
       plan.slots.push_back(slot);
@@ -217,8 +220,9 @@ TEST_CASE("boxes entirely outside and patches larger than the volume, every pad 
   const std::vector<pgps::volume_view<const float>> image_views{cases[0].image};
   const std::vector<pgps::volume_view<const std::uint8_t>> label_views{cases[0].label};
   for (const pad_mode mode : {pad_mode::constant, pad_mode::edge, pad_mode::reflect}) {
-    for (const box region : {box{{-40, -41, -42}, {4, 5, 6}}, box{{30, 2, 1}, {4, 5, 6}}, box{{-9, -10, -11}, {21, 24, 27}},
-                             box{{0, 0, 0}, {3, 4, 5}}, box{{1, 3, 4}, {7, 7, 7}}}) {
+    for (const box region :
+         {box{{-40, -41, -42}, {4, 5, 6}}, box{{30, 2, 1}, {4, 5, 6}}, box{{-9, -10, -11}, {21, 24, 27}},
+          box{{0, 0, 0}, {3, 4, 5}}, box{{1, 3, 4}, {7, 7, 7}}}) {
       pgps::batch_plan plan;
       plan.patch = region.extent;
       plan.slots = {pgps::slot_plan{0, region, pgps::no_forced_class}};
@@ -282,7 +286,8 @@ TEST_CASE("dtype conversion rounds to nearest even and saturates") {
   CHECK(pgps::convert_value<std::uint8_t>(std::int16_t{300}) == 255);
   CHECK(pgps::convert_value<std::int16_t>(std::uint16_t{65535}) == 32767);
   CHECK(pgps::convert_value<std::uint64_t>(std::int8_t{-5}) == 0);
-  CHECK(pgps::convert_value<std::int64_t>(std::uint64_t{1} << 63) == std::numeric_limits<std::int64_t>::max());
+  CHECK(pgps::convert_value<std::int64_t>(std::uint64_t{1} << 63) ==
+        std::numeric_limits<std::int64_t>::max());
   CHECK(pgps::convert_value<std::int64_t>(std::uint8_t{200}) == 200);
   CHECK(pgps::convert_value<float>(std::int16_t{-1234}) == -1234.0f);
   CHECK(pgps::representable_as<std::uint8_t>(255.0));
@@ -336,8 +341,8 @@ TEST_CASE("large batches (streaming stores) equal the reference too") {
   const std::vector<pgps::training_case<float, std::int16_t>> cases{{image.view, label.view}};
   pgps::batch_plan plan;
   plan.patch = extent;
-  for (const index3 lower : {index3{0, 0, 0}, index3{-3, 5, 0}, index3{2, -4, -7}, index3{1, 1, 0}, index3{0, 9, 3},
-                             index3{-1, -1, 0}}) {
+  for (const index3 lower : {index3{0, 0, 0}, index3{-3, 5, 0}, index3{2, -4, -7}, index3{1, 1, 0},
+                             index3{0, 9, 3}, index3{-1, -1, 0}}) {
     plan.slots.push_back({0, box{lower, extent}, pgps::no_forced_class});
   }
   REQUIRE(pgps::image_elements(plan, 1) * sizeof(float) + pgps::label_elements(plan) * sizeof(std::int16_t) >=
@@ -370,7 +375,8 @@ TEST_CASE("invalid input is reported before anything is written") {
   std::vector<std::int64_t> label_out(pgps::label_elements(plan), label_sentinel);
   auto untouched = [&] {
     return std::all_of(image_out.begin(), image_out.end(), [](float v) { return v == image_sentinel; }) &&
-           std::all_of(label_out.begin(), label_out.end(), [](std::int64_t v) { return v == label_sentinel; });
+           std::all_of(label_out.begin(), label_out.end(),
+                       [](std::int64_t v) { return v == label_sentinel; });
   };
   auto fill = [&] { crop.fill(plan, cases, image_out, label_out); };
 
@@ -419,12 +425,14 @@ TEST_CASE("invalid input is reported before anything is written") {
   }
   SECTION("image buffer of the wrong size") {
     std::vector<float> small(image_out.size() - 1, image_sentinel);
-    PGPS_REQUIRE_ERROR(crop.fill(plan, cases, small, label_out), "image buffer has 107 elements; the plan fills exactly 108");
+    PGPS_REQUIRE_ERROR(crop.fill(plan, cases, small, label_out),
+                       "image buffer has 107 elements; the plan fills exactly 108");
     CHECK(std::all_of(small.begin(), small.end(), [](float v) { return v == image_sentinel; }));
   }
   SECTION("label buffer of the wrong size") {
     std::vector<std::int64_t> large(label_out.size() + 1, label_sentinel);
-    PGPS_REQUIRE_ERROR(crop.fill(plan, cases, image_out, large), "label buffer has 55 elements; the plan fills exactly 54");
+    PGPS_REQUIRE_ERROR(crop.fill(plan, cases, image_out, large),
+                       "label buffer has 55 elements; the plan fills exactly 54");
     CHECK(std::all_of(large.begin(), large.end(), [](std::int64_t v) { return v == label_sentinel; }));
   }
   SECTION("null output buffer") {
@@ -433,13 +441,15 @@ TEST_CASE("invalid input is reported before anything is written") {
   }
   SECTION("label pad value the output type cannot hold") {
     std::vector<std::uint8_t> label_u8(label_out.size(), 99);
-    PGPS_REQUIRE_ERROR(crop.fill(plan, cases, image_out, label_u8), "label pad value -1 is not representable");
+    PGPS_REQUIRE_ERROR(crop.fill(plan, cases, image_out, label_u8),
+                       "label pad value -1 is not representable");
     CHECK(std::all_of(label_u8.begin(), label_u8.end(), [](std::uint8_t v) { return v == 99; }));
   }
   SECTION("image pad value the output type cannot hold") {
     const pgps::cropper<> half(pgps::pad_options{{pad_mode::constant, 0.5}, {pad_mode::constant, -1.0}});
     std::vector<std::int16_t> image_i16(image_out.size(), 99);
-    PGPS_REQUIRE_ERROR(half.fill(plan, cases, image_i16, label_out), "image pad value 0.5 is not representable");
+    PGPS_REQUIRE_ERROR(half.fill(plan, cases, image_i16, label_out),
+                       "image pad value 0.5 is not representable");
     CHECK(std::all_of(image_i16.begin(), image_i16.end(), [](std::int16_t v) { return v == 99; }));
   }
   SECTION("images only: bad case id and wrong buffer") {
@@ -456,7 +466,8 @@ TEST_CASE("unknown pad modes are rejected when the cropper is made") {
   const auto bad = static_cast<pad_mode>(7);
   PGPS_REQUIRE_ERROR(pgps::cropper<>(pgps::pad_options{{bad, 0.0}, {pad_mode::constant, -1.0}}),
                      "unknown image pad mode 7");
-  PGPS_REQUIRE_ERROR(pgps::cropper<>(pgps::pad_options{{pad_mode::edge, 0.0}, {bad, -1.0}}), "unknown label pad mode 7");
+  PGPS_REQUIRE_ERROR(pgps::cropper<>(pgps::pad_options{{pad_mode::edge, 0.0}, {bad, -1.0}}),
+                     "unknown label pad mode 7");
 }
 
 TEST_CASE("an empty plan fills nothing") {

@@ -1,8 +1,8 @@
 // The per-axis padding math against a literal re-implementation of numpy.pad's algorithm.
 #include <algorithm>
 #include <cstdint>
-#include <string>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "pgps/crop/padding.hpp"
@@ -16,7 +16,8 @@ using pgps::pad_mode;
 // lib/_arraypad_impl.py): 'edge' copies the edge values, 'reflect' fills chunk after chunk, each
 // chunk mirroring the area filled so far, chunk lengths a multiple of n - 1; an axis of extent 1
 // is edge-padded. Returns the source index of every padded position; -1 for 'constant' padding.
-std::vector<std::int64_t> numpy_pad_indices(std::int64_t n, std::int64_t left, std::int64_t right, pad_mode mode) {
+std::vector<std::int64_t> numpy_pad_indices(std::int64_t n, std::int64_t left, std::int64_t right,
+                                            pad_mode mode) {
   const std::int64_t total = left + n + right;
   std::vector<std::int64_t> padded(static_cast<std::size_t>(total), -1);
   auto at = [&](std::int64_t i) -> std::int64_t& { return padded[static_cast<std::size_t>(i)]; };
@@ -77,7 +78,8 @@ TEST_CASE("source_coordinate equals numpy.pad for every mode, extent and pad wid
         for (std::int64_t right = 0; right <= 25; right += 3) {
           const auto reference = numpy_pad_indices(n, left, right, mode);
           for (std::int64_t t = 0; t < left + n + right; ++t) {
-            INFO("mode " << pgps::name_of(mode) << " n " << n << " left " << left << " right " << right << " t " << t);
+            INFO("mode " << pgps::name_of(mode) << " n " << n << " left " << left << " right " << right
+                         << " t " << t);
             REQUIRE(pgps::source_coordinate(mode, t - left, n) == reference[static_cast<std::size_t>(t)]);
           }
         }

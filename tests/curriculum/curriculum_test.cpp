@@ -13,7 +13,8 @@ namespace {
 // A test sampler: slot s takes case s at the origin, so a plan shows which slots a rank got.
 struct corner_sampler {
   pgps::slot_plan plan_slot(const pgps::slot_request& request) const {
-    return {static_cast<std::int64_t>(request.where.slot), pgps::box{{0, 0, 0}, request.patch}, pgps::no_forced_class};
+    return {static_cast<std::int64_t>(request.where.slot), pgps::box{{0, 0, 0}, request.patch},
+            pgps::no_forced_class};
   }
 };
 static_assert(pgps::Sampler<corner_sampler>);
@@ -24,23 +25,25 @@ struct expected_stage {
   std::int64_t batch;
 };
 const std::vector<expected_stage> paper_example{
-    {{32, 32, 32}, 128},  {{64, 32, 32}, 64},  {{64, 64, 32}, 32},    {{64, 64, 64}, 16},    {{96, 64, 64}, 10},
-    {{96, 96, 64}, 7},    {{96, 96, 96}, 4},   {{128, 96, 96}, 3},    {{128, 128, 96}, 2},   {{128, 128, 128}, 2}};
+    {{32, 32, 32}, 128}, {{64, 32, 32}, 64}, {{64, 64, 32}, 32}, {{64, 64, 64}, 16},  {{96, 64, 64}, 10},
+    {{96, 96, 64}, 7},   {{96, 96, 96}, 4},  {{128, 96, 96}, 3}, {{128, 128, 96}, 2}, {{128, 128, 128}, 2}};
 }  // namespace
 
 TEST_CASE("the paper's example in performance and efficiency mode") {
-  const auto performance = pgps::presets::pgps_performance({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{}, 7);
+  const auto performance =
+      pgps::presets::pgps_performance({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{}, 7);
   const std::vector<pgps::stage> stages = performance.stages();
   REQUIRE(stages.size() == paper_example.size());
   for (std::size_t i = 0; i < stages.size(); ++i) {
-    CHECK(stages[i] == pgps::stage{static_cast<std::int32_t>(i), paper_example[i].patch, paper_example[i].batch,
-                                   static_cast<std::int64_t>(i) * 100, 100});
+    CHECK(stages[i] == pgps::stage{static_cast<std::int32_t>(i), paper_example[i].patch,
+                                   paper_example[i].batch, static_cast<std::int64_t>(i) * 100, 100});
   }
   // Performance: sum of batch * V over stages in units of 32^3 = 1198, baseline 10 * 2 * 64.
   CHECK(performance.voxel_fraction() == Approx(1198.0 / 1280.0));
   CHECK(std::round(performance.voxel_fraction() * 1000) == 936);
 
-  const auto efficiency = pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{}, 7);
+  const auto efficiency =
+      pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{}, 7);
   for (const pgps::stage& s : efficiency.stages()) CHECK(s.batch == 2);
   // Efficiency: (1+2+4+8+12+18+27+36+48+64) / (10 * 64) = 220 / 640.
   CHECK(efficiency.voxel_fraction() == Approx(0.34375));
@@ -103,7 +106,8 @@ TEST_CASE("the random schedule draws a patch per iteration, the same on every ra
   // (2+4+8+12+18+27+36+48+64) / 9 / 64.
   CHECK(c.voxel_fraction() == Approx(219.0 / 9.0 / 64.0));
   CHECK(voxels / 1000.0 / 2097152.0 == Approx(219.0 / 9.0 / 64.0).epsilon(0.1));
-  const auto other_seed = pgps::presets::random_patch_size({128, 128, 128}, {5, 5, 5}, 2, 20, 50, corner_sampler{}, 4);
+  const auto other_seed =
+      pgps::presets::random_patch_size({128, 128, 128}, {5, 5, 5}, 2, 20, 50, corner_sampler{}, 4);
   int differ = 0;
   for (std::int64_t i = 0; i < 50; ++i) differ += c.patch_at(0, i) == other_seed.patch_at(0, i) ? 0 : 1;
   CHECK(differ > 20);
@@ -116,7 +120,8 @@ TEST_CASE("plus, ramp and baseline presets") {
   CHECK(batches == std::vector<std::int64_t>{24, 12, 6, 4, 3, 2, 2, 2, 2});
   CHECK(plus.stage_at(100).patch == extent3{64, 64, 32});
 
-  const auto ramp = pgps::presets::linear_ramp_resizing({128, 128, 128}, {5, 5, 5}, 2, 10, 250, corner_sampler{}, 0);
+  const auto ramp =
+      pgps::presets::linear_ramp_resizing({128, 128, 128}, {5, 5, 5}, 2, 10, 250, corner_sampler{}, 0);
   REQUIRE(ramp.stage_count() == 3);
   CHECK(ramp.stages()[1] == pgps::stage{1, {96, 96, 96}, 2, 6, 2});
 
@@ -126,17 +131,18 @@ TEST_CASE("plus, ramp and baseline presets") {
 }
 
 TEST_CASE("learning-rate factor follows the stage batch") {
-  const auto c = pgps::presets::pgps_performance({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{}, 0,
-                                                 {pgps::lr_scaling::sqrt});
+  const auto c = pgps::presets::pgps_performance({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{},
+                                                 0, {pgps::lr_scaling::sqrt});
   CHECK(c.lr_factor(0) == Approx(8.0));  // sqrt(128 / 2)
   CHECK(c.lr_factor(999) == Approx(1.0));
-  const auto off = pgps::presets::pgps_performance({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{}, 0);
+  const auto off =
+      pgps::presets::pgps_performance({128, 128, 128}, {5, 5, 5}, 2, 1000, 250, corner_sampler{}, 0);
   CHECK(off.lr_factor(0) == 1.0);
 }
 
 TEST_CASE("compute-proportional and plateau curricula") {
-  pgps::curriculum c(pgps::progressive_growth::from_pooling({128, 128, 128}, {5, 5, 5}), pgps::constant_batch(2),
-                     pgps::compute_proportional{}, corner_sampler{}, 1000, 250, 1);
+  pgps::curriculum c(pgps::progressive_growth::from_pooling({128, 128, 128}, {5, 5, 5}),
+                     pgps::constant_batch(2), pgps::compute_proportional{}, corner_sampler{}, 1000, 250, 1);
   // Equal voxels per stage: the 32^3 stage gets 64x the epochs of the 128^3 stage.
   const auto stages = c.stages();
   CHECK(stages.front().epochs > 40 * stages.back().epochs);
@@ -145,7 +151,7 @@ TEST_CASE("compute-proportional and plateau curricula") {
   auto adaptive = pgps::presets::pgps_plateau({64, 64, 64}, {4, 4, 4}, pgps::constant_voxels(2),
                                               {.patience = 2, .min_epochs = 2, .max_epochs = 5}, 40, 10,
                                               corner_sampler{}, 1);
-  REQUIRE(adaptive.stage_count() == 10);  // 3 steps of 16 per axis + the smallest
+  REQUIRE(adaptive.stage_count() == 10);   // 3 steps of 16 per axis + the smallest
   CHECK(adaptive.stage_at(5).index == 1);  // projection: max epochs each
   adaptive.report(0, 0.5);
   adaptive.report(1, 0.4);
@@ -155,15 +161,20 @@ TEST_CASE("compute-proportional and plateau curricula") {
 }
 
 TEST_CASE("curriculum errors name the value") {
-  PGPS_REQUIRE_ERROR(pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 2, 9, 250, corner_sampler{}, 0),
-                     "total epochs 9 are fewer than the 10 stages");
-  PGPS_REQUIRE_ERROR(pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 2, 100, 0, corner_sampler{}, 0),
-                     "iterations per epoch 0");
-  PGPS_REQUIRE_ERROR(pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 0, 100, 1, corner_sampler{}, 0),
-                     "batch size 0");
-  PGPS_REQUIRE_ERROR(pgps::presets::pgps_efficiency({128, 128, 128}, {8, 5, 5}, 2, 100, 1, corner_sampler{}, 0),
-                     "pooling 8 on axis z gives a smallest patch of 256 voxels");
-  PGPS_REQUIRE_ERROR(pgps::presets::constant_baseline({128, 0, 128}, 2, 100, 1, corner_sampler{}, 0), "axis y");
+  PGPS_REQUIRE_ERROR(
+      pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 2, 9, 250, corner_sampler{}, 0),
+      "total epochs 9 are fewer than the 10 stages");
+  PGPS_REQUIRE_ERROR(
+      pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 2, 100, 0, corner_sampler{}, 0),
+      "iterations per epoch 0");
+  PGPS_REQUIRE_ERROR(
+      pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 0, 100, 1, corner_sampler{}, 0),
+      "batch size 0");
+  PGPS_REQUIRE_ERROR(
+      pgps::presets::pgps_efficiency({128, 128, 128}, {8, 5, 5}, 2, 100, 1, corner_sampler{}, 0),
+      "pooling 8 on axis z gives a smallest patch of 256 voxels");
+  PGPS_REQUIRE_ERROR(pgps::presets::constant_baseline({128, 0, 128}, 2, 100, 1, corner_sampler{}, 0),
+                     "axis y");
   const auto c = pgps::presets::pgps_efficiency({128, 128, 128}, {5, 5, 5}, 2, 100, 1, corner_sampler{}, 0);
   PGPS_REQUIRE_ERROR((void)c.plan(0, 0, 2, 2), "rank 2 is outside [0, 2)");
   PGPS_REQUIRE_ERROR((void)c.plan(0, 0, 0, 3), "smaller than the world size 3");

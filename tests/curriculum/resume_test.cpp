@@ -13,12 +13,15 @@ using pgps::extent3;
 namespace {
 struct corner_sampler {
   pgps::slot_plan plan_slot(const pgps::slot_request& request) const {
-    return {static_cast<std::int64_t>(request.where.slot), pgps::box{{0, 0, 0}, request.patch}, pgps::no_forced_class};
+    return {static_cast<std::int64_t>(request.where.slot), pgps::box{{0, 0, 0}, request.patch},
+            pgps::no_forced_class};
   }
 };
 
 // A validation metric with plateaus: rises in steps, flat in between.
-double metric_of(std::int64_t epoch) { return std::floor(static_cast<double>(epoch) / 3.0) * 0.01 + (epoch % 5 == 0 ? 0.02 : 0); }
+double metric_of(std::int64_t epoch) {
+  return std::floor(static_cast<double>(epoch) / 3.0) * 0.01 + (epoch % 5 == 0 ? 0.02 : 0);
+}
 
 // Runs `make()` uninterrupted, saving the state at the start of every epoch, then resumes a
 // fresh curriculum from every one of those states and checks every later epoch.
@@ -71,33 +74,38 @@ TEST_CASE("resume at every epoch: equal epochs (and the reference's off-by-one)"
 }
 
 TEST_CASE("resume at every epoch: explicit epochs (linear ramp)") {
-  check_resume_everywhere(
-      [] { return pgps::presets::linear_ramp_resizing({64, 64, 64}, {4, 4, 4}, 2, 20, 2, corner_sampler{}, 1); });
+  check_resume_everywhere([] {
+    return pgps::presets::linear_ramp_resizing({64, 64, 64}, {4, 4, 4}, 2, 20, 2, corner_sampler{}, 1);
+  });
 }
 
 TEST_CASE("resume at every epoch: compute-proportional") {
   check_resume_everywhere([] {
-    return pgps::curriculum(pgps::progressive_growth::from_pooling({16, 32, 32}, {2, 3, 3}), pgps::constant_voxels(2),
-                            pgps::compute_proportional{}, corner_sampler{}, 25, 2, 9);
+    return pgps::curriculum(pgps::progressive_growth::from_pooling({16, 32, 32}, {2, 3, 3}),
+                            pgps::constant_voxels(2), pgps::compute_proportional{}, corner_sampler{}, 25, 2,
+                            9);
   });
 }
 
 TEST_CASE("resume at every epoch: wall-clock budget") {
   check_resume_everywhere([] {
-    return pgps::curriculum(pgps::progressive_growth::from_pooling({16, 32, 32}, {3, 4, 4}), pgps::constant_batch(2),
-                            pgps::wall_clock_budget(60, pgps::time_model{1e-4, 0.1}), corner_sampler{}, 40, 2, 9);
+    return pgps::curriculum(pgps::progressive_growth::from_pooling({16, 32, 32}, {3, 4, 4}),
+                            pgps::constant_batch(2), pgps::wall_clock_budget(60, pgps::time_model{1e-4, 0.1}),
+                            corner_sampler{}, 40, 2, 9);
   });
 }
 
 TEST_CASE("resume at every epoch: random patch per iteration") {
-  check_resume_everywhere(
-      [] { return pgps::presets::random_patch_size({32, 64, 64}, {3, 4, 4}, 2, 10, 3, corner_sampler{}, 2); });
+  check_resume_everywhere([] {
+    return pgps::presets::random_patch_size({32, 64, 64}, {3, 4, 4}, 2, 10, 3, corner_sampler{}, 2);
+  });
 }
 
 TEST_CASE("resume at every epoch: plateau, given the same metrics") {
   const auto make = [] {
     return pgps::presets::pgps_plateau({32, 64, 64}, {3, 4, 4}, pgps::constant_batch(2),
-                                       {.patience = 2, .min_epochs = 2, .max_epochs = 6}, 40, 2, corner_sampler{}, 3);
+                                       {.patience = 2, .min_epochs = 2, .max_epochs = 6}, 40, 2,
+                                       corner_sampler{}, 3);
   };
   check_resume_everywhere(make);
   // The metrics did move stage boundaries away from the no-plateau projection.
@@ -124,9 +132,11 @@ TEST_CASE("foreign, corrupt and mismatched states are refused") {
   auto copy = performance;
   PGPS_REQUIRE_ERROR(copy.restore_state(good), "its patches or batches differ");
   std::string truncated = good.substr(0, good.size() - 6);
-  PGPS_REQUIRE_ERROR(c.restore_state(truncated), "corrupt curriculum state: it ends where stage start was expected");
-  auto plateau = pgps::curriculum(pgps::progressive_growth::from_pooling({32, 64, 64}, {3, 4, 4}),
-                                  pgps::constant_batch(2), pgps::plateau({.patience = 2}), corner_sampler{}, 23, 2, 5);
+  PGPS_REQUIRE_ERROR(c.restore_state(truncated),
+                     "corrupt curriculum state: it ends where stage start was expected");
+  auto plateau =
+      pgps::curriculum(pgps::progressive_growth::from_pooling({32, 64, 64}, {3, 4, 4}),
+                       pgps::constant_batch(2), pgps::plateau({.patience = 2}), corner_sampler{}, 23, 2, 5);
   PGPS_REQUIRE_ERROR(plateau.restore_state(good), "expected 'plateau' but found 'equal_epochs'");
   // A refused state leaves the curriculum as it was.
   CHECK(c.save_state() == good);

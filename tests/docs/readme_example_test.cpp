@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "pgps_catch.hpp"
 #include <pgps/pgps.hpp>
+#include "pgps_catch.hpp"
 
 namespace {
 struct training_result {

@@ -20,7 +20,8 @@ namespace {
 template <class L>
 std::vector<std::vector<std::uint32_t>> naive_locations(const std::vector<L>& labels, int classes) {
   std::vector<std::vector<std::uint32_t>> out(static_cast<std::size_t>(classes));
-  for (std::size_t i = 0; i < labels.size(); ++i) out[static_cast<std::size_t>(labels[i])].push_back(static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    out[static_cast<std::size_t>(labels[i])].push_back(static_cast<std::uint32_t>(i));
   return out;
 }
 
@@ -40,7 +41,8 @@ void check_exact(const std::vector<L>& labels, const extent3& e, int classes) {
     if (c >= 1) foreground += index.true_count(c);
   }
   REQUIRE(index.foreground_count() == foreground);
-  REQUIRE(index.memory_bytes() <= static_cast<std::size_t>(pgps::voxel_count(e)) * 4 + static_cast<std::size_t>(classes) * 32);
+  REQUIRE(index.memory_bytes() <=
+          static_cast<std::size_t>(pgps::voxel_count(e)) * 4 + static_cast<std::size_t>(classes) * 32);
 }
 }  // namespace
 
@@ -164,9 +166,11 @@ TEST_CASE("class index rejects bad labels and bad options", "[class_index][error
                      "label value -3 at voxel [0, 1, 0]");
   std::vector<std::int8_t> small(24, 0);
   o.num_classes = 200;
-  PGPS_REQUIRE_ERROR(class_index::build(pgps::contiguous_view(small.data(), e), o), "exceeds what the label type can hold (128)");
+  PGPS_REQUIRE_ERROR(class_index::build(pgps::contiguous_view(small.data(), e), o),
+                     "exceeds what the label type can hold (128)");
   o.num_classes = 0;
-  PGPS_REQUIRE_ERROR(class_index::build(pgps::contiguous_view(small.data(), e), o), "num_classes 0 must be >= 1");
+  PGPS_REQUIRE_ERROR(class_index::build(pgps::contiguous_view(small.data(), e), o),
+                     "num_classes 0 must be >= 1");
   o.num_classes = 2;
   o.min_fraction = 1.5;
   PGPS_REQUIRE_ERROR(class_index::build(pgps::contiguous_view(small.data(), e), o), "min_fraction 1.5");
@@ -174,13 +178,15 @@ TEST_CASE("class index rejects bad labels and bad options", "[class_index][error
   pgps::volume_view<const std::int8_t> null_view{nullptr, e, index3{12, 4, 1}};
   PGPS_REQUIRE_ERROR(class_index::build(null_view, o), "null");
   // 2^33 voxels: rejected from the extent alone, before any label is read.
-  pgps::volume_view<const std::int8_t> huge{small.data(), extent3{2048, 2048, 2048}, index3{2048 * 2048, 2048, 1}};
+  pgps::volume_view<const std::int8_t> huge{small.data(), extent3{2048, 2048, 2048},
+                                            index3{2048 * 2048, 2048, 1}};
   PGPS_REQUIRE_ERROR(class_index::build(huge, o), "at most 2^32");
   pgps::volume_view<const std::int8_t> two_channels{small.data(), extent3{1, 3, 4}, index3{12, 4, 1}, 2, 12};
   PGPS_REQUIRE_ERROR(class_index::build(two_channels, o), "one channel, got 2");
 }
 
-TEST_CASE("class index files round-trip and reject corrupt, truncated and foreign files", "[class_index][io]") {
+TEST_CASE("class index files round-trip and reject corrupt, truncated and foreign files",
+          "[class_index][io]") {
   const extent3 e{8, 9, 10};
   const auto labels = pgps_test::blob_labels<std::uint16_t>(e, 6, 21);
   class_index_options o = class_index_options::nnunet(6);

@@ -26,13 +26,15 @@ struct test_cases {
   dataset data;
 };
 
-test_cases make_cases(std::uint32_t seed, int count, int classes, bool subsample = false, bool background = true) {
+test_cases make_cases(std::uint32_t seed, int count, int classes, bool subsample = false,
+                      bool background = true) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<std::int64_t> side(3, 24);
   test_cases t;
   for (int i = 0; i < count; ++i) {
     const extent3 e{side(rng), side(rng), side(rng)};
-    t.labels.push_back(pgps_test::blob_labels<std::int16_t>(e, classes, static_cast<std::uint32_t>(rng()), 2));
+    t.labels.push_back(
+        pgps_test::blob_labels<std::int16_t>(e, classes, static_cast<std::uint32_t>(rng()), 2));
     class_index_options o;
     o.num_classes = classes;
     o.index_background = background;
@@ -50,7 +52,8 @@ bool box_has_class(const test_cases& t, const slot_plan& s, std::int32_t c) {
   for (std::int64_t z = lo[0]; z < hi[0]; ++z)
     for (std::int64_t y = lo[1]; y < hi[1]; ++y)
       for (std::int64_t x = lo[2]; x < hi[2]; ++x)
-        if (t.labels[static_cast<std::size_t>(s.case_id)][static_cast<std::size_t>(linear_offset({z, y, x}, e))] == c)
+        if (t.labels[static_cast<std::size_t>(s.case_id)]
+                    [static_cast<std::size_t>(linear_offset({z, y, x}, e))] == c)
           return true;
   return false;
 }
@@ -88,8 +91,8 @@ void check_bounds(const slot_plan& s, const extent3& shape, const extent3& patch
 }
 
 template <class S>
-std::vector<slot_plan> plan_many(const S& sampler, const extent3& patch, std::int64_t batch, std::int64_t iterations,
-                                 std::uint64_t seed) {
+std::vector<slot_plan> plan_many(const S& sampler, const extent3& patch, std::int64_t batch,
+                                 std::int64_t iterations, std::uint64_t seed) {
   std::vector<slot_plan> out;
   for (std::int64_t it = 0; it < iterations; ++it) {
     const batch_plan plan = make_batch_plan(sampler, patch, batch, seed, 3, static_cast<std::uint64_t>(it));
@@ -135,13 +138,13 @@ TEST_CASE("nnU-Net bounds follow get_bbox with Python floor division", "[placeme
   // Forced centring: lower = max(lb, v - p // 2), nnU-Net does not clamp to ub.
   REQUIRE(place_around(index3{99, 99, 63}, extent3{100, 100, 64}, extent3{64, 64, 64}, placement::nnunet) ==
           index3{67, 67, 31});
-  REQUIRE(place_around(index3{99, 99, 63}, extent3{100, 100, 64}, extent3{64, 64, 64}, placement::nnunet_clamped) ==
-          index3{36, 36, 0});
+  REQUIRE(place_around(index3{99, 99, 63}, extent3{100, 100, 64}, extent3{64, 64, 64},
+                       placement::nnunet_clamped) == index3{36, 36, 0});
   REQUIRE(place_around(index3{0, 50, 2}, extent3{100, 100, 64}, extent3{64, 64, 64}, placement::nnunet) ==
           index3{0, 18, 0});
   // MONAI: box inside the image; allow_smaller pads a too-small axis symmetrically.
-  REQUIRE(place_around(index3{99, 1, 5}, extent3{100, 100, 10}, extent3{64, 64, 13}, placement::inside_image_allow_smaller) ==
-          index3{36, 0, -1});
+  REQUIRE(place_around(index3{99, 1, 5}, extent3{100, 100, 10}, extent3{64, 64, 13},
+                       placement::inside_image_allow_smaller) == index3{36, 0, -1});
 }
 
 TEST_CASE("Python round: half to even", "[placement]") {
@@ -160,13 +163,13 @@ TEST_CASE("nnU-Net's slot rule forces the last B - round(B(1-p)) slots", "[foreg
       if (foreground_sampler::forced_by_slot_rule(i, batch, p)) out.push_back(i);
     return out;
   };
-  CHECK(forced(2, 0.33) == std::vector<std::int64_t>{1});        // round(1.34) = 1
-  CHECK(forced(2, 0.5) == std::vector<std::int64_t>{1});         // round(1.0) = 1
-  CHECK(forced(1, 0.33).empty());                                // round(0.67) = 1: batch 1 never forced
-  CHECK(forced(4, 0.33) == std::vector<std::int64_t>{3});        // round(2.68) = 3
-  CHECK(forced(6, 0.25) == std::vector<std::int64_t>{4, 5});     // round(4.5) = 4 (half to even)
-  CHECK(forced(5, 0.5) == std::vector<std::int64_t>{2, 3, 4});   // round(2.5) = 2
-  CHECK(forced(10, 0.33) == std::vector<std::int64_t>{7, 8, 9}); // round(6.7) = 7
+  CHECK(forced(2, 0.33) == std::vector<std::int64_t>{1});         // round(1.34) = 1
+  CHECK(forced(2, 0.5) == std::vector<std::int64_t>{1});          // round(1.0) = 1
+  CHECK(forced(1, 0.33).empty());                                 // round(0.67) = 1: batch 1 never forced
+  CHECK(forced(4, 0.33) == std::vector<std::int64_t>{3});         // round(2.68) = 3
+  CHECK(forced(6, 0.25) == std::vector<std::int64_t>{4, 5});      // round(4.5) = 4 (half to even)
+  CHECK(forced(5, 0.5) == std::vector<std::int64_t>{2, 3, 4});    // round(2.5) = 2
+  CHECK(forced(10, 0.33) == std::vector<std::int64_t>{7, 8, 9});  // round(6.7) = 7
   CHECK(forced(3, 1.0) == std::vector<std::int64_t>{0, 1, 2});
   CHECK(forced(3, 0.0).empty());
 }
@@ -257,7 +260,8 @@ TEST_CASE("foreground sampler: cases without foreground fall back or fail", "[fo
   dataset d;
   d.add_case(class_index::build(contiguous_view(empty.data(), extent3{3, 3, 3}), o));
   const foreground_sampler fallback(d, foreground_sampler_options::pgps());
-  for (const slot_plan& s : plan_many(fallback, extent3{2, 2, 2}, 4, 5, 1)) REQUIRE(s.forced_class == no_forced_class);
+  for (const slot_plan& s : plan_many(fallback, extent3{2, 2, 2}, 4, 5, 1))
+    REQUIRE(s.forced_class == no_forced_class);
   foreground_sampler_options strict;
   strict.missing = on_missing_class::fail;
   PGPS_REQUIRE_ERROR(foreground_sampler(d, strict), "case 0 has no foreground voxel");
@@ -273,7 +277,8 @@ TEST_CASE("foreground sampler: cases without foreground fall back or fail", "[fo
   PGPS_REQUIRE_ERROR(make_batch_plan(fallback, extent3{0, 2, 2}, 2, 1, 0, 0), "non-positive");
 }
 
-TEST_CASE("pos/neg sampler: MONAI ratio, centres of the drawn side, boxes inside the image", "[posneg][statistics]") {
+TEST_CASE("pos/neg sampler: MONAI ratio, centres of the drawn side, boxes inside the image",
+          "[posneg][statistics]") {
   const test_cases t = make_cases(21, 6, 4);
   pos_neg_sampler_options options;
   options.pos = 3;
@@ -324,7 +329,8 @@ TEST_CASE("pos/neg sampler: positive centres are uniform over foreground voxels"
     options.neg = 0;
     const pos_neg_sampler sampler(d, options);
     std::vector<double> counts(3, 0.0);
-    for (const slot_plan& s : plan_many(sampler, extent3{2, 2, 2}, 10, 400, 6)) counts[static_cast<std::size_t>(s.forced_class)] += 1;
+    for (const slot_plan& s : plan_many(sampler, extent3{2, 2, 2}, 10, 400, 6))
+      counts[static_cast<std::size_t>(s.forced_class)] += 1;
     CHECK(counts[0] == 0);
     CHECK(chi_square({counts[1], counts[2]}, {3000, 1000}) < 10.8);  // 1 dof, p = 0.001
   }
@@ -342,7 +348,8 @@ TEST_CASE("pos/neg sampler: missing sides and bad options", "[posneg][errors]") 
   for (const slot_plan& s : plan_many(renormalized, extent3{2, 2, 2}, 4, 10, 1)) REQUIRE(s.forced_class == 1);
   options.missing = on_missing_class::uniform_box;
   const pos_neg_sampler fallback(d, options);
-  for (const slot_plan& s : plan_many(fallback, extent3{2, 2, 2}, 4, 10, 1)) REQUIRE(s.forced_class == no_forced_class);
+  for (const slot_plan& s : plan_many(fallback, extent3{2, 2, 2}, 4, 10, 1))
+    REQUIRE(s.forced_class == no_forced_class);
   options.missing = on_missing_class::fail;
   PGPS_REQUIRE_ERROR(pos_neg_sampler(d, options), "case 0 has no background voxel");
   options = {};
@@ -352,7 +359,8 @@ TEST_CASE("pos/neg sampler: missing sides and bad options", "[posneg][errors]") 
   options.neg = 0;
   PGPS_REQUIRE_ERROR(pos_neg_sampler(d, options), "pos + neg is 0");
   dataset no_background;
-  no_background.add_case(class_index::build(contiguous_view(all_fg.data(), extent3{3, 3, 3}), class_index_options::nnunet(2)));
+  no_background.add_case(
+      class_index::build(contiguous_view(all_fg.data(), extent3{3, 3, 3}), class_index_options::nnunet(2)));
   PGPS_REQUIRE_ERROR(pos_neg_sampler(no_background), "does not store background locations");
 }
 
@@ -434,7 +442,8 @@ TEST_CASE("weight map sampler: centres follow the weights", "[weights][statistic
   class_index_options o;
   o.num_classes = 1;
   dataset d;
-  d.add_case(class_index::build(contiguous_view(labels.data(), e), o), contiguous_view<const float>(weights.data(), e));
+  d.add_case(class_index::build(contiguous_view(labels.data(), e), o),
+             contiguous_view<const float>(weights.data(), e));
   const weight_map_sampler sampler(d, {placement::nnunet, {}});
   std::map<std::int64_t, double> hits;
   const extent3 patch{1, 1, 1};
@@ -456,7 +465,8 @@ TEST_CASE("weight map sampler rejects bad weights", "[weights][errors]") {
   std::vector<std::uint8_t> labels(8, 0);
   class_index_options o;
   o.num_classes = 1;
-  const auto index = std::make_shared<const class_index>(class_index::build(contiguous_view(labels.data(), e), o));
+  const auto index =
+      std::make_shared<const class_index>(class_index::build(contiguous_view(labels.data(), e), o));
   auto sampler_with = [&](std::vector<float> w) {
     dataset d;
     d.add_case(index, contiguous_view<const float>(w.data(), e));
@@ -516,7 +526,8 @@ TEST_CASE("grid sampler: sliding-window tiles cover every case", "[grid]") {
         const index3 hi = elementwise_min(b.upper(), shape);
         for (std::int64_t z = lo[0]; z < hi[0]; ++z)
           for (std::int64_t y = lo[1]; y < hi[1]; ++y)
-            for (std::int64_t x = lo[2]; x < hi[2]; ++x) covered[static_cast<std::size_t>(linear_offset({z, y, x}, shape))] = 1;
+            for (std::int64_t x = lo[2]; x < hi[2]; ++x)
+              covered[static_cast<std::size_t>(linear_offset({z, y, x}, shape))] = 1;
       }
       REQUIRE(std::count(covered.begin(), covered.end(), 0) == 0);
       REQUIRE(tiles.back().upper()[1] == shape[1]);  // last tile flush with the end
@@ -545,7 +556,8 @@ TEST_CASE("class fraction estimate equals brute-force counting over the same box
     double padding = 0;
     for (std::int64_t it = 0; it < 50; ++it) {
       for (std::int64_t slot = 0; slot < 4; ++slot) {
-        const slot_plan s = sampler.plan_slot({patch, 4, counter{17, 0, static_cast<std::uint64_t>(it), 0, static_cast<std::uint32_t>(slot)}});
+        const slot_plan s = sampler.plan_slot(
+            {patch, 4, counter{17, 0, static_cast<std::uint64_t>(it), 0, static_cast<std::uint32_t>(slot)}});
         const extent3& e = t.data[s.case_id].shape;
         for (std::int64_t z = s.region.lower[0]; z < s.region.upper()[0]; ++z)
           for (std::int64_t y = s.region.lower[1]; y < s.region.upper()[1]; ++y)
@@ -554,7 +566,8 @@ TEST_CASE("class fraction estimate equals brute-force counting over the same box
                 padding += 1;
                 continue;
               }
-              brute[static_cast<std::size_t>(t.labels[static_cast<std::size_t>(s.case_id)][static_cast<std::size_t>(linear_offset({z, y, x}, e))])] += 1;
+              brute[static_cast<std::size_t>(t.labels[static_cast<std::size_t>(
+                  s.case_id)][static_cast<std::size_t>(linear_offset({z, y, x}, e))])] += 1;
             }
       }
     }
@@ -562,7 +575,9 @@ TEST_CASE("class fraction estimate equals brute-force counting over the same box
     CHECK(f.padding == Approx(padding / voxels));
     double fg = 0;
     for (int c = 0; c < 5; ++c) {
-      if (!subsample) CHECK(f.per_class[static_cast<std::size_t>(c)] == Approx(brute[static_cast<std::size_t>(c)] / voxels));
+      if (!subsample)
+        CHECK(f.per_class[static_cast<std::size_t>(c)] ==
+              Approx(brute[static_cast<std::size_t>(c)] / voxels));
       if (c >= 1) fg += brute[static_cast<std::size_t>(c)] / voxels;
     }
     // Subsampled: unbiased but noisy; blobs are small so most classes are fully stored anyway.
@@ -590,7 +605,10 @@ TEST_CASE("box counting matches a scan for every box shape", "[estimate]") {
       lo[a] = std::min(p, q);
       hi[a] = std::max(p, q) + 1;
     }
-    if (trial % 5 == 0) { lo[2] = 0; hi[2] = e[2]; }
+    if (trial % 5 == 0) {
+      lo[2] = 0;
+      hi[2] = e[2];
+    }
     std::int64_t expected = 0;
     for (std::uint32_t l : locs) expected += box{lo, hi - lo}.contains(unravel(l, e)) ? 1 : 0;
     REQUIRE(count_locations_in_box(locs, e, lo, hi) == expected);

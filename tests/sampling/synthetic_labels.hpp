@@ -19,11 +19,13 @@ std::vector<L> blob_labels(const pgps::extent3& e, int classes, std::uint32_t se
       const double cz = std::uniform_real_distribution<double>(0, static_cast<double>(e[0]))(rng);
       const double cy = std::uniform_real_distribution<double>(0, static_cast<double>(e[1]))(rng);
       const double cx = std::uniform_real_distribution<double>(0, static_cast<double>(e[2]))(rng);
-      const double r = std::uniform_real_distribution<double>(1.0, 2.0 + static_cast<double>(e[2]) / 6.0)(rng);
+      const double r =
+          std::uniform_real_distribution<double>(1.0, 2.0 + static_cast<double>(e[2]) / 6.0)(rng);
       for (std::int64_t z = 0; z < e[0]; ++z)
         for (std::int64_t y = 0; y < e[1]; ++y)
           for (std::int64_t x = 0; x < e[2]; ++x) {
-            const double dz = static_cast<double>(z) - cz, dy = static_cast<double>(y) - cy, dx = static_cast<double>(x) - cx;
+            const double dz = static_cast<double>(z) - cz, dy = static_cast<double>(y) - cy,
+                         dx = static_cast<double>(x) - cx;
             if (dz * dz + dy * dy + dx * dx <= r * r)
               labels[static_cast<std::size_t>(pgps::linear_offset({z, y, x}, e))] = static_cast<L>(c);
           }

@@ -19,8 +19,10 @@ std::vector<extent3> patches_of(const pgps::patch_stage_list& list) {
 }  // namespace
 
 TEST_CASE("constant voxels on 128^3 pool 5,5,5 gives the paper's performance-mode batches") {
-  const auto patches = patches_of(pgps::progressive_growth::from_pooling({128, 128, 128}, {5, 5, 5}).stages());
-  CHECK(pgps::constant_voxels(2).batches(patches, {128, 128, 128}) == batches_t{128, 64, 32, 16, 10, 7, 4, 3, 2, 2});
+  const auto patches =
+      patches_of(pgps::progressive_growth::from_pooling({128, 128, 128}, {5, 5, 5}).stages());
+  CHECK(pgps::constant_voxels(2).batches(patches, {128, 128, 128}) ==
+        batches_t{128, 64, 32, 16, 10, 7, 4, 3, 2, 2});
   CHECK(pgps::constant_batch(2).batches(patches, {128, 128, 128}) == batches_t(10, 2));
 }
 
@@ -43,17 +45,21 @@ TEST_CASE("constant voxels on anisotropic plans") {
   // b0 = 5 on 128^3: floor(5 * 64) = 320, ..., 5 * 64/12 = 26.67, 5 * 64/18 = 17.8, 5 * 64/27 =
   // 11.85, 5 * 64/36 = 8.9, 5 * 64/48 = 6.67, 5.
   const auto d = patches_of(pgps::progressive_growth::from_pooling({128, 128, 128}, {5, 5, 5}).stages());
-  CHECK(pgps::constant_voxels(5).batches(d, {128, 128, 128}) == batches_t{320, 160, 80, 40, 26, 17, 11, 8, 6, 5});
+  CHECK(pgps::constant_voxels(5).batches(d, {128, 128, 128}) ==
+        batches_t{320, 160, 80, 40, 26, 17, 11, 8, 6, 5});
 }
 
 TEST_CASE("backward planning of the first published variant") {
   // 128^3 round robin: from 2 at 128^3, ratios 4/3, 4/3, 4/3 keep 2; then x1.5 -> 3, 4 (4.5),
   // 6, 12, 24.
-  const auto patches = patches_of(pgps::round_robin_growth::from_pooling({128, 128, 128}, {5, 5, 5}).stages());
-  CHECK(pgps::backward_planning(2).batches(patches, {128, 128, 128}) == batches_t{24, 12, 6, 4, 3, 2, 2, 2, 2});
+  const auto patches =
+      patches_of(pgps::round_robin_growth::from_pooling({128, 128, 128}, {5, 5, 5}).stages());
+  CHECK(pgps::backward_planning(2).batches(patches, {128, 128, 128}) ==
+        batches_t{24, 12, 6, 4, 3, 2, 2, 2, 2});
   // b0 = 3 chains from 3: x4/3 -> 4, x4/3 -> 5 (5.33), x4/3 -> 6 (6.67), x1.5 -> 9, x1.5 -> 13
   // (13.5), x1.5 -> 19 (19.5), x2 -> 38, x2 -> 76.
-  CHECK(pgps::backward_planning(3).batches(patches, {128, 128, 128}) == batches_t{76, 38, 19, 13, 9, 6, 5, 4, 3});
+  CHECK(pgps::backward_planning(3).batches(patches, {128, 128, 128}) ==
+        batches_t{76, 38, 19, 13, 9, 6, 5, 4, 3});
   // The chain uses the unclamped value: 2 then x0.5 (a shrinking patch) gives raw 1 -> clamped to
   // 2, and the next stage doubles the raw 1, not the clamped 2.
   const std::vector<extent3> shrink{{8, 8, 8}, {16, 8, 8}, {8, 8, 8}};

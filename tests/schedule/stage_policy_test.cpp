@@ -68,7 +68,8 @@ TEST_CASE("wall-clock budget splits the time equally") {
   policy.start(context(2, 20, {1000, 2000}));
   CHECK(starts_of(policy) == starts_t{0, 10});
   CHECK(policy.budget_end_epoch() == 15);
-  PGPS_REQUIRE_ERROR(policy.start(context(2, 12, {1000, 2000})), "allows 15 epochs, more than the curriculum's total of 12");
+  PGPS_REQUIRE_ERROR(policy.start(context(2, 12, {1000, 2000})),
+                     "allows 15 epochs, more than the curriculum's total of 12");
   // A fixed overhead of 1 s per iteration: 2 s and 3 s per epoch -> 5 and 3 epochs.
   pgps::wall_clock_budget overhead(20, pgps::time_model{1e-3, 1});
   overhead.start(context(2, 8, {1000, 2000}));
@@ -109,7 +110,8 @@ TEST_CASE("plateau respects min epochs, deadlines, gaps, NaN and minimising metr
   PGPS_REQUIRE_ERROR(policy.report(8, 0.5), "reports must come in increasing epoch order");
   PGPS_REQUIRE_ERROR(policy.report(10, 0.5), "outside the run of 10 epochs");
 
-  pgps::plateau loss({.patience = 2, .min_epochs = 1, .max_epochs = 100, .min_delta = 0.1, .maximize = false});
+  pgps::plateau loss(
+      {.patience = 2, .min_epochs = 1, .max_epochs = 100, .min_delta = 0.1, .maximize = false});
   loss.start(context(2, 10));
   loss.report(0, 1.0);
   loss.report(1, 0.95);  // not better by more than 0.1
@@ -146,5 +148,6 @@ TEST_CASE("policy states round trip and refuse foreign or corrupt text") {
   pgps::plateau c({.patience = 3, .min_epochs = 1, .max_epochs = 5});
   c.start(context(3, 15));
   PGPS_REQUIRE_ERROR(c.restore_state(a.save_state()), "saved plateau state has patience 2");
-  PGPS_REQUIRE_ERROR(b.restore_state("plateau 2 1 5 0 max next 3 best 0.5 0 begun 2 0 99"), "corrupt plateau state");
+  PGPS_REQUIRE_ERROR(b.restore_state("plateau 2 1 5 0 max next 3 best 0.5 0 begun 2 0 99"),
+                     "corrupt plateau state");
 }

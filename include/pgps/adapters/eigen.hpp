@@ -51,7 +51,8 @@ struct volume_traits<Eigen::Tensor<T, Rank, Options, IndexType>> {
     return detail::eigen_tensor_view<T, Rank, (Options & Eigen::RowMajor) != 0>(t.data(), t.dimensions());
   }
   static volume_view<const T> view(const Eigen::Tensor<T, Rank, Options, IndexType>& t) {
-    return detail::eigen_tensor_view<const T, Rank, (Options & Eigen::RowMajor) != 0>(t.data(), t.dimensions());
+    return detail::eigen_tensor_view<const T, Rank, (Options & Eigen::RowMajor) != 0>(t.data(),
+                                                                                      t.dimensions());
   }
 };
 
@@ -88,14 +89,17 @@ inline extent3 nnunet_initial_patch_size(const extent3& patch, const std::array<
                                          const std::pair<double, double>& scale, bool dummy_2d = false) {
   require(all_positive(patch), "initial patch size: patch ", patch, " has a non-positive axis");
   for (int a = 0; a < axis_count; ++a) {
-    require(std::isfinite(rotation[static_cast<std::size_t>(a)].low) && std::isfinite(rotation[static_cast<std::size_t>(a)].high),
+    require(std::isfinite(rotation[static_cast<std::size_t>(a)].low) &&
+                std::isfinite(rotation[static_cast<std::size_t>(a)].high),
             "initial patch size: rotation range of axis ", a, " is not finite");
   }
   const double min_scale = std::min(scale.first, scale.second);
   require(std::isfinite(min_scale) && min_scale > 0 && std::isfinite(std::max(scale.first, scale.second)),
-          "initial patch size: scale range (", scale.first, ", ", scale.second, ") must be finite and positive");
+          "initial patch size: scale range (", scale.first, ", ", scale.second,
+          ") must be finite and positive");
   const double quarter_turn = 90.0 / 360.0 * 2.0 * std::numbers::pi;
-  const Eigen::RowVector3d coords(static_cast<double>(patch[0]), static_cast<double>(patch[1]), static_cast<double>(patch[2]));
+  const Eigen::RowVector3d coords(static_cast<double>(patch[0]), static_cast<double>(patch[1]),
+                                  static_cast<double>(patch[2]));
   Eigen::RowVector3d final_shape = coords;
   for (int a = 0; a < axis_count; ++a) {
     const angle_range& r = rotation[static_cast<std::size_t>(a)];
@@ -148,13 +152,14 @@ inline extent3 patch_from_millimetres(const Eigen::Vector3d& size_mm, const Eige
   for (int a = 0; a < axis_count; ++a) {
     require(std::isfinite(size_mm[a]) && size_mm[a] > 0, "patch size ", size_mm[a], " mm on axis ", a,
             " must be finite and positive");
-    require(std::isfinite(spacing_mm[a]) && spacing_mm[a] > 0, "voxel spacing ", spacing_mm[a], " mm on axis ", a,
-            " must be finite and positive");
+    require(std::isfinite(spacing_mm[a]) && spacing_mm[a] > 0, "voxel spacing ", spacing_mm[a],
+            " mm on axis ", a, " must be finite and positive");
     const double voxels = size_mm[a] / spacing_mm[a];
     const double rounded = rounding == voxel_rounding::nearest ? std::round(voxels)
                            : rounding == voxel_rounding::up    ? std::ceil(voxels - 1e-9)
                                                                : std::floor(voxels + 1e-9);
-    require(rounded < 9.0e15, "patch of ", size_mm[a], " mm at spacing ", spacing_mm[a], " mm is too many voxels");
+    require(rounded < 9.0e15, "patch of ", size_mm[a], " mm at spacing ", spacing_mm[a],
+            " mm is too many voxels");
     out[a] = std::max<std::int64_t>(1, static_cast<std::int64_t>(rounded));
   }
   return out;

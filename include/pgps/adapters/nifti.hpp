@@ -56,17 +56,28 @@ enum class datatype : int {
 template <class T>
 constexpr datatype datatype_of() {
   using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, std::uint8_t>) return datatype::uint8;
-  else if constexpr (std::is_same_v<U, std::int8_t>) return datatype::int8;
-  else if constexpr (std::is_same_v<U, std::int16_t>) return datatype::int16;
-  else if constexpr (std::is_same_v<U, std::uint16_t>) return datatype::uint16;
-  else if constexpr (std::is_same_v<U, std::int32_t>) return datatype::int32;
-  else if constexpr (std::is_same_v<U, std::uint32_t>) return datatype::uint32;
-  else if constexpr (std::is_same_v<U, std::int64_t>) return datatype::int64;
-  else if constexpr (std::is_same_v<U, std::uint64_t>) return datatype::uint64;
-  else if constexpr (std::is_same_v<U, float>) return datatype::float32;
-  else if constexpr (std::is_same_v<U, double>) return datatype::float64;
-  else static_assert(sizeof(U) == 0, "pgps::nifti: no NIfTI datatype stores this element type");
+  if constexpr (std::is_same_v<U, std::uint8_t>)
+    return datatype::uint8;
+  else if constexpr (std::is_same_v<U, std::int8_t>)
+    return datatype::int8;
+  else if constexpr (std::is_same_v<U, std::int16_t>)
+    return datatype::int16;
+  else if constexpr (std::is_same_v<U, std::uint16_t>)
+    return datatype::uint16;
+  else if constexpr (std::is_same_v<U, std::int32_t>)
+    return datatype::int32;
+  else if constexpr (std::is_same_v<U, std::uint32_t>)
+    return datatype::uint32;
+  else if constexpr (std::is_same_v<U, std::int64_t>)
+    return datatype::int64;
+  else if constexpr (std::is_same_v<U, std::uint64_t>)
+    return datatype::uint64;
+  else if constexpr (std::is_same_v<U, float>)
+    return datatype::float32;
+  else if constexpr (std::is_same_v<U, double>)
+    return datatype::float64;
+  else
+    static_assert(sizeof(U) == 0, "pgps::nifti: no NIfTI datatype stores this element type");
 }
 
 inline const char* datatype_name(int code) { return nifti_datatype_string(code); }
@@ -75,9 +86,9 @@ inline const char* datatype_name(int code) { return nifti_datatype_string(code);
 template <class T>
 struct image {
   std::vector<T> voxels;
-  extent3 extent;                                 // (nz, ny, nx) voxel counts
-  std::array<double, 3> spacing{1.0, 1.0, 1.0};   // (z, y, x) millimetres
-  affine4 affine = identity_affine();             // voxel (x, y, z) -> world mm, see affine_code
+  extent3 extent;                                // (nz, ny, nx) voxel counts
+  std::array<double, 3> spacing{1.0, 1.0, 1.0};  // (z, y, x) millimetres
+  affine4 affine = identity_affine();            // voxel (x, y, z) -> world mm, see affine_code
   // Which NIfTI transform the affine came from or is written as: sform and qform codes
   // (NIFTI_XFORM_*). Both 0 means the file only has spacing (affine = spacing_affine).
   int sform_code = 0;
@@ -91,7 +102,8 @@ struct image {
 // A zero-filled image of the given extent and (z, y, x) spacing with the matching diagonal affine.
 template <class T>
 image<T> make_image(const extent3& extent, const std::array<double, 3>& spacing_zyx = {1.0, 1.0, 1.0}) {
-  require(all_positive(extent), "nifti image extent ", extent, " has a non-positive axis; each axis must be >= 1");
+  require(all_positive(extent), "nifti image extent ", extent,
+          " has a non-positive axis; each axis must be >= 1");
   image<T> result;
   result.voxels.assign(static_cast<std::size_t>(voxel_count(extent)), T{});
   result.extent = extent;
@@ -117,17 +129,38 @@ using znz_ptr = std::unique_ptr<std::remove_pointer_t<znzFile>, znz_deleter>;
 template <class F>
 bool visit_datatype(int code, F&& f) {
   switch (code) {
-    case DT_UINT8: f(std::uint8_t{}); return true;
-    case DT_INT8: f(std::int8_t{}); return true;
-    case DT_INT16: f(std::int16_t{}); return true;
-    case DT_UINT16: f(std::uint16_t{}); return true;
-    case DT_INT32: f(std::int32_t{}); return true;
-    case DT_UINT32: f(std::uint32_t{}); return true;
-    case DT_INT64: f(std::int64_t{}); return true;
-    case DT_UINT64: f(std::uint64_t{}); return true;
-    case DT_FLOAT32: f(float{}); return true;
-    case DT_FLOAT64: f(double{}); return true;
-    default: return false;
+    case DT_UINT8:
+      f(std::uint8_t{});
+      return true;
+    case DT_INT8:
+      f(std::int8_t{});
+      return true;
+    case DT_INT16:
+      f(std::int16_t{});
+      return true;
+    case DT_UINT16:
+      f(std::uint16_t{});
+      return true;
+    case DT_INT32:
+      f(std::int32_t{});
+      return true;
+    case DT_UINT32:
+      f(std::uint32_t{});
+      return true;
+    case DT_INT64:
+      f(std::int64_t{});
+      return true;
+    case DT_UINT64:
+      f(std::uint64_t{});
+      return true;
+    case DT_FLOAT32:
+      f(float{});
+      return true;
+    case DT_FLOAT64:
+      f(double{});
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -156,8 +189,8 @@ void convert(const S* source, std::size_t n, bool scaled, double slope, double i
     if constexpr (std::is_integral_v<T> && std::is_integral_v<S>) {
       if (!scaled) {
         if (!std::in_range<T>(s)) {
-          fail(what, ": voxel ", i, " holds ", +s, ", which is outside the range of ", type_name<T>(),
-               " [", +std::numeric_limits<T>::min(), ", ", +std::numeric_limits<T>::max(), "]");
+          fail(what, ": voxel ", i, " holds ", +s, ", which is outside the range of ", type_name<T>(), " [",
+               +std::numeric_limits<T>::min(), ", ", +std::numeric_limits<T>::max(), "]");
         }
         target[i] = static_cast<T>(s);
         continue;
@@ -188,7 +221,8 @@ inline affine4 to_affine(const mat44& m) {
 inline mat44 to_mat44(const affine4& a) {
   mat44 m{};
   for (int r = 0; r < 4; ++r) {
-    for (int c = 0; c < 4; ++c) m.m[r][c] = static_cast<float>(a[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]);
+    for (int c = 0; c < 4; ++c)
+      m.m[r][c] = static_cast<float>(a[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)]);
   }
   return m;
 }
@@ -213,8 +247,8 @@ image<T> read(const std::string& path) {
   detail::znz_ptr file(opened);
   require(nim != nullptr && file != nullptr, "nifti: cannot read '", path,
           "': not a valid NIfTI-1/ANALYZE file, or its header is corrupt");
-  require(nim->iname_offset >= 0 && znzseek(file.get(), nim->iname_offset, SEEK_SET) >= 0, "nifti: cannot read '",
-          path, "': cannot seek to its voxel data at byte ", nim->iname_offset);
+  require(nim->iname_offset >= 0 && znzseek(file.get(), nim->iname_offset, SEEK_SET) >= 0,
+          "nifti: cannot read '", path, "': cannot seek to its voxel data at byte ", nim->iname_offset);
   for (int d = 4; d <= 7; ++d) {
     require(nim->dim[0] < d || nim->dim[d] <= 1, "nifti: '", path, "' has ", nim->dim[0],
             " dimensions with dim[", d, "] = ", nim->dim[d],
@@ -228,14 +262,17 @@ image<T> read(const std::string& path) {
                     std::abs(static_cast<double>(nim->dx))};
   result.sform_code = nim->sform_code;
   result.qform_code = nim->qform_code;
-  if (nim->sform_code > 0) result.affine = detail::to_affine(nim->sto_xyz);
-  else if (nim->qform_code > 0) result.affine = detail::to_affine(nim->qto_xyz);
-  else result.affine = spacing_affine(result.spacing);
+  if (nim->sform_code > 0)
+    result.affine = detail::to_affine(nim->sto_xyz);
+  else if (nim->qform_code > 0)
+    result.affine = detail::to_affine(nim->qto_xyz);
+  else
+    result.affine = spacing_affine(result.spacing);
   result.stored_datatype = nim->datatype;
 
   const std::size_t n = static_cast<std::size_t>(voxel_count(result.extent));
-  require(nim->nvox == n, "nifti: '", path, "' holds ", nim->nvox, " voxels, but its 3D extent ", result.extent,
-          " has ", n);
+  require(nim->nvox == n, "nifti: '", path, "' holds ", nim->nvox, " voxels, but its 3D extent ",
+          result.extent, " has ", n);
   result.voxels.resize(n);
   const double slope = static_cast<double>(nim->scl_slope);
   const double inter = static_cast<double>(nim->scl_inter);
@@ -282,8 +319,14 @@ void write(const std::string& path, const image<T>& img, datatype stored = datat
   require(nifti_validfilename(path.c_str()) != 0 && nifti_find_file_extension(path.c_str()) != nullptr,
           "nifti: cannot write '", path, "': the name must end in .nii, .nii.gz, .hdr or .hdr.gz");
 
-  const int dims[8] = {3, static_cast<int>(img.extent[2]), static_cast<int>(img.extent[1]),
-                       static_cast<int>(img.extent[0]), 1, 1, 1, 1};
+  const int dims[8] = {3,
+                       static_cast<int>(img.extent[2]),
+                       static_cast<int>(img.extent[1]),
+                       static_cast<int>(img.extent[0]),
+                       1,
+                       1,
+                       1,
+                       1};
   detail::nim_ptr nim(nifti_make_new_nim(dims, static_cast<int>(stored), 1));
   require(nim != nullptr && nim->data != nullptr, "nifti: cannot allocate a ", img.extent, " volume of ",
           datatype_name(static_cast<int>(stored)), " for '", path, "'");
@@ -308,8 +351,9 @@ void write(const std::string& path, const image<T>& img, datatype stored = datat
   if (img.qform_code > 0) {
     nifti_mat44_to_quatern(m, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x,
                            &nim->qoffset_y, &nim->qoffset_z, nullptr, nullptr, nullptr, &nim->qfac);
-    nim->qto_xyz = nifti_quatern_to_mat44(nim->quatern_b, nim->quatern_c, nim->quatern_d, nim->qoffset_x,
-                                          nim->qoffset_y, nim->qoffset_z, nim->dx, nim->dy, nim->dz, nim->qfac);
+    nim->qto_xyz =
+        nifti_quatern_to_mat44(nim->quatern_b, nim->quatern_c, nim->quatern_d, nim->qoffset_x, nim->qoffset_y,
+                               nim->qoffset_z, nim->dx, nim->dy, nim->dz, nim->qfac);
     nim->qto_ijk = nifti_mat44_inverse(nim->qto_xyz);
   }
   require(nifti_set_filenames(nim.get(), path.c_str(), 0, 1) == 0, "nifti: cannot write '", path,

@@ -38,10 +38,10 @@ concept xtensor_strided = xt::is_xexpression<C>::value && requires(C& c) {
 // Strides come from xtensor in elements, so row-major, column-major and strided views all map
 // directly; a negative or overlapping stride is rejected by make_volume_view.
 template <class C>
-  requires detail::xtensor_strided<C>
+requires detail::xtensor_strided<C>
 struct volume_traits<C> {
   template <class Same>
-    requires std::is_same_v<std::remove_const_t<Same>, C>
+  requires std::is_same_v<std::remove_const_t<Same>, C>
   static auto view(Same& container) {
     using element = std::remove_reference_t<decltype(*container.data())>;
     const auto& shape = container.shape();

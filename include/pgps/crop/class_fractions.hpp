@@ -50,10 +50,11 @@ inline constexpr std::int64_t default_ignore_label = -1;
 // chunks and reduced in chunk order; the counts are integers, so any thread count gives the same
 // result.
 template <class Labels, class E = inline_executor>
-  requires std::ranges::contiguous_range<Labels> && std::ranges::sized_range<Labels> &&
-           std::is_integral_v<std::ranges::range_value_t<Labels>> && Executor<E>
-class_fractions count_classes(const Labels& labels, std::int64_t class_count,
-                              std::int64_t ignore_label = default_ignore_label, const E& executor = E{}) {
+requires std::ranges::contiguous_range<Labels> && std::ranges::sized_range<Labels> &&
+    std::is_integral_v<std::ranges::range_value_t<Labels>> && Executor<E>
+        class_fractions count_classes(const Labels& labels, std::int64_t class_count,
+                                      std::int64_t ignore_label = default_ignore_label,
+                                      const E& executor = E{}) {
   using L = std::ranges::range_value_t<Labels>;
   require(class_count >= 1 && class_count <= (std::int64_t{1} << 24), "class count ", class_count,
           " must be in [1, 2^24]");
@@ -85,8 +86,9 @@ class_fractions count_classes(const Labels& labels, std::int64_t class_count,
   result.voxels.assign(classes, 0);
   for (std::size_t k = 0; k < chunks; ++k) {
     if (first_bad[k] != none) {
-      fail("label value ", +values[first_bad[k]], " at element ", first_bad[k], " is outside the declared classes [0, ",
-           class_count, ") and is not the ignore label ", ignore_label);
+      fail("label value ", +values[first_bad[k]], " at element ", first_bad[k],
+           " is outside the declared classes [0, ", class_count, ") and is not the ignore label ",
+           ignore_label);
     }
     for (std::size_t c = 0; c < classes; ++c) result.voxels[c] += counts[k * (classes + 1) + c];
     result.ignored += counts[k * (classes + 1) + classes];

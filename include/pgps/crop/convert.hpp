@@ -25,10 +25,12 @@ PGPS_HD constexpr Out convert_value(In v) {
   } else if constexpr (std::is_integral_v<In>) {
     using in_limits = std::numeric_limits<In>;
     using out_limits = std::numeric_limits<Out>;
-    constexpr bool low_fits = !in_limits::is_signed || (out_limits::is_signed && out_limits::digits >= in_limits::digits);
+    constexpr bool low_fits =
+        !in_limits::is_signed || (out_limits::is_signed && out_limits::digits >= in_limits::digits);
     constexpr bool high_fits = out_limits::digits >= in_limits::digits;
     if constexpr (!low_fits) {
-      if (v < 0 && (!out_limits::is_signed || v < static_cast<In>(out_limits::lowest()))) return out_limits::lowest();
+      if (v < 0 && (!out_limits::is_signed || v < static_cast<In>(out_limits::lowest())))
+        return out_limits::lowest();
     }
     if constexpr (!high_fits) {
       if (v > 0 && static_cast<unsigned long long>(v) > static_cast<unsigned long long>(out_limits::max())) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -13,6 +14,10 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "pgps/core/error.hpp"
 
@@ -43,7 +48,9 @@ struct inline_executor {
 // A fixed set of threads reused across calls: `threads` participants in every parallel_for, the
 // calling thread included, so thread_pool(1) starts no thread. Tasks are handed out one at a
 // time through an atomic counter; parallel_for allocates nothing. Calls from several threads
-// are serialized. If a task throws, the remaining tasks still run and the first exception is
+// are serialized. Between calls, workers poll for the next call for a short while before they
+// sleep, and the caller polls for the workers' end before it sleeps: waking a sleeping thread
+// takes tens of microseconds, as long as a whole small crop batch. If a task throws, the remaining tasks still run and the first exception is
 // rethrown by parallel_for.
 class thread_pool {
  public:
@@ -83,6 +90,33 @@ class thread_pool {
     (*static_cast<const F*>(f))(i);
   }
 
+  // One CPU-friendly step of a polling loop.
+  static void relax() {
+#if defined(__SSE2__)
+    _mm_pause();
+#else
+    std::this_thread::yield();
+#endif
+  }
+
+  // Polls `ready` for up to `limit`, yielding the core now and then so that polling costs
+  // little on a machine with more runnable threads than cores. True once ready.
+  template <class Ready>
+  static bool poll(Ready ready, std::chrono::microseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (ready()) return true;
+        relax();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return ready();
+      std::this_thread::yield();
+    }
+  }
+
+  static constexpr std::chrono::microseconds worker_poll{100};
+  static constexpr std::chrono::microseconds caller_poll{1000};
+
   struct state {
     std::mutex call_mutex;  // one parallel_for at a time
     std::mutex mutex;
@@ -90,31 +124,39 @@ class thread_pool {
     std::condition_variable done;
     std::vector<std::jthread> workers;
 
-    // The current job, published under `mutex` with a new generation.
+    // The current job, written while no worker runs one and published by a new generation
+    // (changed under `mutex`, so that a worker going to sleep cannot miss it).
     void (*task)(const void*, std::size_t) = nullptr;
     const void* context = nullptr;
     std::size_t count = 0;
     std::atomic<std::size_t> next{0};
-    std::size_t generation = 0;
-    std::size_t busy = 0;
-    std::exception_ptr failure;
+    std::atomic<std::size_t> generation{0};
+    std::atomic<std::size_t> busy{0};  // workers that have not finished the current job
+    std::size_t sleepers = 0;          // workers waiting on `wake`, under `mutex`
+    std::exception_ptr failure;        // under `mutex`
 
     void run(std::size_t n, void (*t)(const void*, std::size_t), const void* c) {
       std::lock_guard call_lock(call_mutex);
+      task = t;
+      context = c;
+      count = n;
+      failure = nullptr;
+      next.store(0, std::memory_order_relaxed);
+      busy.store(workers.size(), std::memory_order_relaxed);
+      bool sleeping = false;
       {
         std::lock_guard lock(mutex);
-        task = t;
-        context = c;
-        count = n;
-        next.store(0, std::memory_order_relaxed);
-        busy = workers.size();
-        failure = nullptr;
-        ++generation;
+        generation.fetch_add(1, std::memory_order_release);
+        sleeping = sleepers > 0;
       }
-      wake.notify_all();
+      if (sleeping) wake.notify_all();
       drain();
-      std::unique_lock lock(mutex);
-      done.wait(lock, [this] { return busy == 0; });
+      auto finished = [this] { return busy.load(std::memory_order_acquire) == 0; };
+      if (!poll(finished, caller_poll)) {
+        std::unique_lock lock(mutex);
+        done.wait(lock, finished);
+      }
+      std::lock_guard lock(mutex);
       if (failure) std::rethrow_exception(std::exchange(failure, nullptr));
     }
 
@@ -133,14 +175,20 @@ class thread_pool {
     void work(std::stop_token stop) {
       std::size_t seen = 0;
       for (;;) {
-        {
+        auto published = [&] { return generation.load(std::memory_order_acquire) != seen; };
+        if (!poll([&] { return published() || stop.stop_requested(); }, worker_poll) || !published()) {
           std::unique_lock lock(mutex);
-          if (!wake.wait(lock, stop, [&] { return generation != seen; })) return;
-          seen = generation;
+          ++sleepers;
+          const bool woken = wake.wait(lock, stop, published);
+          --sleepers;
+          if (!woken) return;
         }
+        seen = generation.load(std::memory_order_acquire);
         drain();
-        std::lock_guard lock(mutex);
-        if (--busy == 0) done.notify_one();
+        if (busy.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          std::lock_guard lock(mutex);
+          done.notify_one();
+        }
       }
     }
   };

@@ -24,9 +24,12 @@ PGPS_HD constexpr bool is_known(pad_mode mode) {
 
 inline constexpr const char* name_of(pad_mode mode) {
   switch (mode) {
-    case pad_mode::constant: return "constant";
-    case pad_mode::edge: return "edge";
-    case pad_mode::reflect: return "reflect";
+    case pad_mode::constant:
+      return "constant";
+    case pad_mode::edge:
+      return "edge";
+    case pad_mode::reflect:
+      return "reflect";
   }
   return "unknown";
 }
@@ -96,8 +99,10 @@ struct reflect_walker {
   PGPS_HD constexpr void advance() {
     if (step == 0) return;
     position += step;
-    if (position == last) step = -1;
-    else if (position == 0) step = 1;
+    if (position == last)
+      step = -1;
+    else if (position == 0)
+      step = 1;
   }
 };
 

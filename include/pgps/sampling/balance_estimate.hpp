@@ -24,7 +24,8 @@ struct class_balance_estimate {
   std::int64_t boxes = 0;         // planned boxes averaged over
 
   friend std::ostream& operator<<(std::ostream& out, const class_balance_estimate& f) {
-    out << "class_balance_estimate{foreground " << f.foreground << ", padding " << f.padding << ", boxes " << f.boxes << ", [";
+    out << "class_balance_estimate{foreground " << f.foreground << ", padding " << f.padding << ", boxes "
+        << f.boxes << ", [";
     for (std::size_t c = 0; c < f.per_class.size(); ++c) out << (c ? ", " : "") << f.per_class[c];
     return out << "]}";
   }
@@ -34,13 +35,14 @@ struct class_balance_estimate {
 // volume. Each z plane of the box is one contiguous offset range holding rows y0..y1-1; per
 // plane we either binary-search every row or scan the plane's range and test x, whichever
 // touches fewer entries.
-inline std::int64_t count_locations_in_box(std::span<const std::uint32_t> sorted, const extent3& shape, const index3& lo,
-                                           const index3& hi) {
+inline std::int64_t count_locations_in_box(std::span<const std::uint32_t> sorted, const extent3& shape,
+                                           const index3& lo, const index3& hi) {
   if (sorted.empty()) return 0;
   const std::int64_t w = shape[2], plane = shape[1] * shape[2];
   auto first_at_least = [&](const std::uint32_t* from, const std::uint32_t* to, std::int64_t offset) {
-    return std::lower_bound(from, to, offset,
-                            [](std::uint32_t element, std::int64_t value) { return static_cast<std::int64_t>(element) < value; });
+    return std::lower_bound(from, to, offset, [](std::uint32_t element, std::int64_t value) {
+      return static_cast<std::int64_t>(element) < value;
+    });
   };
   const std::uint32_t* begin = sorted.data();
   const std::uint32_t* end = sorted.data() + sorted.size();
@@ -64,7 +66,8 @@ inline std::int64_t count_locations_in_box(std::span<const std::uint32_t> sorted
       count += in_range;
       continue;
     }
-    const double search_cost = static_cast<double>(rows) * 2.0 * std::log2(static_cast<double>(in_range) + 1.0);
+    const double search_cost =
+        static_cast<double>(rows) * 2.0 * std::log2(static_cast<double>(in_range) + 1.0);
     if (static_cast<double>(in_range) <= search_cost) {
       for (const std::uint32_t* p = p0; p != p1; ++p) {
         const std::int64_t x = static_cast<std::int64_t>(*p) % w;
@@ -89,7 +92,8 @@ inline std::int64_t count_locations_in_box(std::span<const std::uint32_t> sorted
 // Background, when a case's index does not store it, is the in-volume remainder.
 template <Sampler S>
 class_balance_estimate estimate_class_fractions(const S& sampler, const dataset& data, const extent3& patch,
-                                         std::int64_t global_batch, std::int64_t batches, std::uint64_t seed) {
+                                                std::int64_t global_batch, std::int64_t batches,
+                                                std::uint64_t seed) {
   require(!data.empty(), "estimate_class_fractions: the dataset has no cases");
   require(all_positive(patch), "estimate_class_fractions: patch ", patch, " has a non-positive axis");
   require(global_batch >= 1, "estimate_class_fractions: global batch ", global_batch, " must be >= 1");
@@ -103,14 +107,16 @@ class_balance_estimate estimate_class_fractions(const S& sampler, const dataset&
     for (std::int64_t slot = 0; slot < global_batch; ++slot) {
       const counter where{seed, 0, static_cast<std::uint64_t>(it), 0, static_cast<std::uint32_t>(slot)};
       const slot_plan plan = sampler.plan_slot(slot_request{patch, global_batch, where});
-      require(plan.case_id >= 0 && plan.case_id < data.size(), "estimate_class_fractions: the sampler planned case ",
-              plan.case_id, " but the dataset has ", data.size(), " cases");
+      require(plan.case_id >= 0 && plan.case_id < data.size(),
+              "estimate_class_fractions: the sampler planned case ", plan.case_id, " but the dataset has ",
+              data.size(), " cases");
       const class_index& index = *data[plan.case_id].index;
       const extent3& shape = index.shape();
       const index3 lo = elementwise_max(plan.region.lower, index3{0, 0, 0});
       const index3 hi = elementwise_min(plan.region.upper(), shape);
       double inside = 1;
-      for (int a = 0; a < axis_count; ++a) inside *= static_cast<double>(std::max<std::int64_t>(0, hi[a] - lo[a]));
+      for (int a = 0; a < axis_count; ++a)
+        inside *= static_cast<double>(std::max<std::int64_t>(0, hi[a] - lo[a]));
       std::fill(counts.begin(), counts.end(), 0.0);
       if (inside > 0) {
         double foreground = 0;

@@ -62,10 +62,14 @@ enum class placement : std::uint8_t {
 
 inline const char* to_string(placement p) {
   switch (p) {
-    case placement::nnunet: return "nnunet";
-    case placement::nnunet_clamped: return "nnunet_clamped";
-    case placement::inside_image: return "inside_image";
-    case placement::inside_image_allow_smaller: return "inside_image_allow_smaller";
+    case placement::nnunet:
+      return "nnunet";
+    case placement::nnunet_clamped:
+      return "nnunet_clamped";
+    case placement::inside_image:
+      return "inside_image";
+    case placement::inside_image_allow_smaller:
+      return "inside_image_allow_smaller";
   }
   return "unknown";
 }
@@ -73,8 +77,8 @@ inline const char* to_string(placement p) {
 // Lower corner of the box of extent `patch` that placement p puts around voxel v of a volume
 // of extent `shape`. The box always contains v. For inside_image the caller has checked
 // patch <= shape (fits_inside).
-PGPS_HD constexpr index3 place_around(const index3& v, const extent3& shape, const extent3& patch, placement p,
-                                      const extent3& extra_pad = {}) {
+PGPS_HD constexpr index3 place_around(const index3& v, const extent3& shape, const extent3& patch,
+                                      placement p, const extent3& extra_pad = {}) {
   index3 lower;
   if (p == placement::nnunet || p == placement::nnunet_clamped) {
     const lower_corner_range r = nnunet_lower_bounds(shape, patch, extra_pad);
@@ -102,7 +106,8 @@ PGPS_HD constexpr bool fits_inside(const extent3& shape, const extent3& patch) {
 // Lower-corner range of an unforced random box under placement p.
 PGPS_HD constexpr lower_corner_range random_box_range(const extent3& shape, const extent3& patch, placement p,
                                                       const extent3& extra_pad = {}) {
-  if (p == placement::nnunet || p == placement::nnunet_clamped) return nnunet_lower_bounds(shape, patch, extra_pad);
+  if (p == placement::nnunet || p == placement::nnunet_clamped)
+    return nnunet_lower_bounds(shape, patch, extra_pad);
   lower_corner_range r;
   for (int a = 0; a < axis_count; ++a) {
     if (patch[a] > shape[a]) {
@@ -126,7 +131,8 @@ PGPS_HD constexpr index3 uniform_lower_corner(random_stream& stream, const lower
 inline void check_placement(const extent3& shape, const extent3& patch, placement p, std::int64_t case_id) {
   if (p == placement::inside_image && !fits_inside(shape, patch)) {
     fail("patch ", patch, " is larger than case ", case_id, " (extent ", shape,
-         ") and placement inside_image keeps boxes inside the image; use inside_image_allow_smaller or an nnunet "
+         ") and placement inside_image keeps boxes inside the image; use inside_image_allow_smaller or an "
+         "nnunet "
          "placement to pad");
   }
 }

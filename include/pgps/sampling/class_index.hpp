@@ -28,8 +28,7 @@ namespace pgps {
 // The label element types a class index reads.
 template <class L>
 concept label_value = std::is_same_v<L, std::uint8_t> || std::is_same_v<L, std::int8_t> ||
-                      std::is_same_v<L, std::int16_t> || std::is_same_v<L, std::uint16_t> ||
-                      std::is_same_v<L, std::int32_t>;
+    std::is_same_v<L, std::int16_t> || std::is_same_v<L, std::uint16_t> || std::is_same_v<L, std::int32_t>;
 
 struct class_index_options {
   // Labels must lie in [0, num_classes); class 0 is background.
@@ -81,7 +80,8 @@ void for_each_label_run(const volume_view<const L>& labels, std::int64_t begin, 
       if constexpr (sizeof(L) < 8) {
         constexpr std::int64_t per_word = 8 / static_cast<std::int64_t>(sizeof(L));
         std::uint64_t pattern = 0;
-        for (std::int64_t k = 0; k < per_word; ++k) std::memcpy(reinterpret_cast<unsigned char*>(&pattern) + k * sizeof(L), &v, sizeof(L));
+        for (std::int64_t k = 0; k < per_word; ++k)
+          std::memcpy(reinterpret_cast<unsigned char*>(&pattern) + k * sizeof(L), &v, sizeof(L));
         while (j + 4 * per_word <= to) {
           std::uint64_t w[4];
           std::memcpy(w, p + j, sizeof(w));
@@ -120,8 +120,7 @@ void for_each_label_run(const volume_view<const L>& labels, std::int64_t begin, 
 }
 
 // k distinct sorted ranks out of [0, n), uniform over all k-subsets, a pure function of stream.
-inline void choose_sorted_ranks(random_stream& stream, std::uint64_t n, std::uint64_t k,
-                                std::uint32_t* out) {
+inline void choose_sorted_ranks(random_stream& stream, std::uint64_t n, std::uint64_t k, std::uint32_t* out) {
   if (k == 0) return;
   const bool complement = 2 * k > n;
   const std::uint64_t pick = complement ? n - k : k;
@@ -167,7 +166,8 @@ class byte_writer {
     static_assert(std::is_integral_v<T>);
     using U = std::make_unsigned_t<T>;
     auto u = static_cast<U>(value);
-    for (std::size_t i = 0; i < sizeof(T); ++i) bytes.push_back(static_cast<unsigned char>((u >> (8 * i)) & 0xFFu));
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      bytes.push_back(static_cast<unsigned char>((u >> (8 * i)) & 0xFFu));
   }
   std::vector<unsigned char> bytes;
 };
@@ -178,11 +178,12 @@ class byte_reader {
   template <class T>
   T get(const char* what) {
     static_assert(std::is_integral_v<T>);
-    require(bytes_.size() - position_ >= sizeof(T), "class index file is truncated: it ends while reading ", what,
-            " at byte ", position_, " of ", bytes_.size());
+    require(bytes_.size() - position_ >= sizeof(T), "class index file is truncated: it ends while reading ",
+            what, " at byte ", position_, " of ", bytes_.size());
     std::make_unsigned_t<T> u = 0;
     for (std::size_t i = 0; i < sizeof(T); ++i)
-      u = static_cast<std::make_unsigned_t<T>>(u | (static_cast<std::make_unsigned_t<T>>(bytes_[position_ + i]) << (8 * i)));
+      u = static_cast<std::make_unsigned_t<T>>(
+          u | (static_cast<std::make_unsigned_t<T>>(bytes_[position_ + i]) << (8 * i)));
     position_ += sizeof(T);
     return static_cast<T>(u);
   }
@@ -223,11 +224,13 @@ class class_index {
   // Voxels of class c in the volume, whatever was stored.
   std::int64_t true_count(std::int32_t c) const { return true_counts_[static_cast<std::size_t>(c)]; }
   std::int64_t stored_count(std::int32_t c) const {
-    return static_cast<std::int64_t>(begins_[static_cast<std::size_t>(c) + 1] - begins_[static_cast<std::size_t>(c)]);
+    return static_cast<std::int64_t>(begins_[static_cast<std::size_t>(c) + 1] -
+                                     begins_[static_cast<std::size_t>(c)]);
   }
   bool present(std::int32_t c) const { return true_count(c) > 0; }
   std::span<const std::uint32_t> locations(std::int32_t c) const {
-    return {locations_.data() + begins_[static_cast<std::size_t>(c)], static_cast<std::size_t>(stored_count(c))};
+    return {locations_.data() + begins_[static_cast<std::size_t>(c)],
+            static_cast<std::size_t>(stored_count(c))};
   }
   index3 location(std::int32_t c, std::int64_t i) const {
     return unravel(locations(c)[static_cast<std::size_t>(i)], shape_);
@@ -264,7 +267,8 @@ class class_index {
   void finish_tables() {
     foreground_prefix_.assign(true_counts_.size() > 1 ? true_counts_.size() - 1 : 0, 0);
     std::int64_t sum = 0;
-    for (std::size_t c = 1; c < true_counts_.size(); ++c) foreground_prefix_[c - 1] = (sum += true_counts_[c]);
+    for (std::size_t c = 1; c < true_counts_.size(); ++c)
+      foreground_prefix_[c - 1] = (sum += true_counts_[c]);
   }
 
   extent3 shape_;
@@ -293,7 +297,8 @@ class_index class_index::build(const volume_view<const L>& labels, const class_i
           options.min_fraction, " must lie in [0, 1]");
   const std::int64_t n = voxel_count(labels.extent);
   require(n <= detail::max_indexed_voxels, "class index: volume ", labels.extent, " has ", n,
-          " voxels; locations are 32-bit offsets, so at most 2^32 = ", detail::max_indexed_voxels, " are supported");
+          " voxels; locations are 32-bit offsets, so at most 2^32 = ", detail::max_indexed_voxels,
+          " are supported");
 
   const auto k_classes = static_cast<std::size_t>(options.num_classes);
   const auto limit = static_cast<std::uint32_t>(options.num_classes);
@@ -320,8 +325,8 @@ class_index class_index::build(const volume_view<const L>& labels, const class_i
     // Compare as unsigned so negative labels fail the same single test.
     const auto u = static_cast<std::uint32_t>(static_cast<std::int64_t>(value));
     if (u >= limit || static_cast<std::int64_t>(value) < 0) {
-      fail("class index: label value ", static_cast<std::int64_t>(value), " at voxel ", unravel(start, labels.extent),
-           " is outside the declared classes [0, ", options.num_classes, ")");
+      fail("class index: label value ", static_cast<std::int64_t>(value), " at voxel ",
+           unravel(start, labels.extent), " is outside the declared classes [0, ", options.num_classes, ")");
     }
     counts[u] += length;
     if (resume < 0) {
@@ -340,14 +345,17 @@ class_index class_index::build(const volume_view<const L>& labels, const class_i
   for (std::size_t c = 0; c < k_classes; ++c) {
     const auto total = static_cast<std::int64_t>(index.true_counts_[c]);
     const bool stored = c >= 1 || options.index_background;
-    const std::int64_t k = !stored ? 0 : options.subsample ? nnunet_sample_count(total, options.min_samples, options.min_fraction) : total;
+    const std::int64_t k = !stored ? 0
+                           : options.subsample
+                               ? nnunet_sample_count(total, options.min_samples, options.min_fraction)
+                               : total;
     keep[c] = static_cast<std::uint64_t>(k);
     index.begins_[c + 1] = index.begins_[c] + keep[c];
   }
   index.locations_.resize(index.begins_.back());
   std::vector<std::uint64_t> cursor(index.begins_.begin(), index.begins_.end() - 1);
   std::vector<std::uint64_t> seen(k_classes, 0);  // voxels of the class passed so far
-  std::vector<std::uint8_t> mode(k_classes, 0);    // 0 skip, 1 all, 2 subset
+  std::vector<std::uint8_t> mode(k_classes, 0);   // 0 skip, 1 all, 2 subset
   for (std::size_t c = 0; c < k_classes; ++c) {
     const auto total = static_cast<std::uint64_t>(index.true_counts_[c]);
     if (keep[c] == 0) continue;
@@ -416,23 +424,26 @@ inline std::vector<unsigned char> class_index::serialize() const {
     if (!locations_.empty()) std::memcpy(dst, locations_.data(), locations_.size() * 4);
   } else {
     for (std::size_t i = 0; i < locations_.size(); ++i)
-      for (int b = 0; b < 4; ++b) dst[4 * i + static_cast<std::size_t>(b)] = static_cast<unsigned char>(locations_[i] >> (8 * b));
+      for (int b = 0; b < 4; ++b)
+        dst[4 * i + static_cast<std::size_t>(b)] = static_cast<unsigned char>(locations_[i] >> (8 * b));
   }
-  w.put<std::uint64_t>(detail::fnv1a64(w.bytes.data() + sizeof(file_magic), w.bytes.size() - sizeof(file_magic)));
+  w.put<std::uint64_t>(
+      detail::fnv1a64(w.bytes.data() + sizeof(file_magic), w.bytes.size() - sizeof(file_magic)));
   return std::move(w.bytes);
 }
 
 inline class_index class_index::deserialize(std::span<const unsigned char> bytes) {
   require(bytes.size() >= sizeof(file_magic) && std::equal(std::begin(file_magic), std::end(file_magic),
-                                                            reinterpret_cast<const char*>(bytes.data())),
+                                                           reinterpret_cast<const char*>(bytes.data())),
           "not a pgps class index file: the first 8 bytes are not \"PGPSCIDX\"");
   require(bytes.size() >= sizeof(file_magic) + 8, "class index file is truncated: ", bytes.size(), " bytes");
-  const std::span<const unsigned char> body = bytes.subspan(sizeof(file_magic), bytes.size() - sizeof(file_magic) - 8);
+  const std::span<const unsigned char> body =
+      bytes.subspan(sizeof(file_magic), bytes.size() - sizeof(file_magic) - 8);
   detail::byte_reader tail(bytes.subspan(bytes.size() - 8));
   detail::byte_reader r(body);
   const auto version = r.get<std::uint32_t>("the version");
-  require(version == file_version, "class index file has format version ", version, "; this pgps reads version ",
-          file_version);
+  require(version == file_version, "class index file has format version ", version,
+          "; this pgps reads version ", file_version);
   const std::uint64_t stored_sum = tail.get<std::uint64_t>("the checksum");
   require(detail::fnv1a64(body.data(), body.size()) == stored_sum,
           "class index file is corrupt or truncated: its checksum does not match its contents");
@@ -443,32 +454,37 @@ inline class_index class_index::deserialize(std::span<const unsigned char> bytes
   index.subsampled_ = (flags & 2u) != 0;
   for (int a = 0; a < axis_count; ++a) index.shape_[a] = r.get<std::int64_t>("the shape");
   require(all_positive(index.shape_) && index.shape_[0] <= detail::max_indexed_voxels &&
-              index.shape_[1] <= detail::max_indexed_voxels && index.shape_[2] <= detail::max_indexed_voxels &&
+              index.shape_[1] <= detail::max_indexed_voxels &&
+              index.shape_[2] <= detail::max_indexed_voxels &&
               voxel_count(index.shape_) <= detail::max_indexed_voxels,
           "class index file has an invalid shape ", index.shape_);
   const std::int64_t n = voxel_count(index.shape_);
   const auto k = r.get<std::int32_t>("the class count");
-  require(k >= 1 && static_cast<std::uint64_t>(k) * 16 <= r.remaining(), "class index file has an invalid class count ", k);
+  require(k >= 1 && static_cast<std::uint64_t>(k) * 16 <= r.remaining(),
+          "class index file has an invalid class count ", k);
   index.true_counts_.resize(static_cast<std::size_t>(k));
   index.begins_.assign(static_cast<std::size_t>(k) + 1, 0);
   std::int64_t total = 0;
   for (std::size_t c = 0; c < static_cast<std::size_t>(k); ++c) {
     const auto t = r.get<std::int64_t>("a true count");
     const auto s = r.get<std::uint64_t>("a stored count");
-    require(t >= 0 && t <= n && s <= static_cast<std::uint64_t>(t), "class index file has invalid counts for class ", c,
-            ": ", t, " voxels, ", s, " stored");
-    require(c >= 1 || index.background_indexed_ || s == 0, "class index file stores background locations but says it does not");
+    require(t >= 0 && t <= n && s <= static_cast<std::uint64_t>(t),
+            "class index file has invalid counts for class ", c, ": ", t, " voxels, ", s, " stored");
+    require(c >= 1 || index.background_indexed_ || s == 0,
+            "class index file stores background locations but says it does not");
     index.true_counts_[c] = t;
     index.begins_[c + 1] = index.begins_[c] + s;
     total += t;
   }
   require(total == n, "class index file's class counts sum to ", total, " but the volume has ", n, " voxels");
-  require(r.remaining() == index.begins_.back() * 4, "class index file is truncated or has trailing bytes: ",
-          r.remaining(), " bytes of locations for ", index.begins_.back(), " stored locations");
+  require(r.remaining() == index.begins_.back() * 4,
+          "class index file is truncated or has trailing bytes: ", r.remaining(), " bytes of locations for ",
+          index.begins_.back(), " stored locations");
   index.locations_.resize(index.begins_.back());
   const unsigned char* src = body.data() + r.position();
   for (std::size_t i = 0; i < index.locations_.size(); ++i) {
-    index.locations_[i] = static_cast<std::uint32_t>(src[4 * i]) | (static_cast<std::uint32_t>(src[4 * i + 1]) << 8) |
+    index.locations_[i] = static_cast<std::uint32_t>(src[4 * i]) |
+                          (static_cast<std::uint32_t>(src[4 * i + 1]) << 8) |
                           (static_cast<std::uint32_t>(src[4 * i + 2]) << 16) |
                           (static_cast<std::uint32_t>(src[4 * i + 3]) << 24);
   }
@@ -495,7 +511,8 @@ inline void class_index::save(const std::string& path) const {
 inline class_index class_index::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   require(in.good(), "cannot open class index file '", path, "' for reading");
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                         std::istreambuf_iterator<char>());
   try {
     return deserialize(bytes);
   } catch (const error& e) {
@@ -505,8 +522,8 @@ inline class_index class_index::load(const std::string& path) {
 
 // Builds the index of any label container with a volume_traits specialization.
 template <class Source>
-  requires VolumeSource<Source>
-class_index build_class_index(Source&& labels, const class_index_options& options) {
+requires VolumeSource<Source> class_index build_class_index(Source&& labels,
+                                                            const class_index_options& options) {
   const auto view = view_of(labels);
   using L = typename decltype(view)::value_type;
   return class_index::build(static_cast<volume_view<const L>>(view), options);

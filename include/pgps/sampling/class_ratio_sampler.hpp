@@ -19,7 +19,7 @@
 namespace pgps {
 
 struct class_ratio_sampler_options {
-  std::vector<double> ratios;  // one per class, index 0 = background; finite, >= 0, sum > 0
+  std::vector<double> ratios;                 // one per class, index 0 = background; finite, >= 0, sum > 0
   placement where = placement::inside_image;  // MONAI keeps the box inside the image
   extent3 extra_pad{};
   // renormalize (MONAI): classes absent from a case get ratio 0 for that case; a case with
@@ -41,7 +41,8 @@ class class_ratio_sampler {
     double sum = 0;
     for (std::size_t c = 0; c < k; ++c) {
       const double r = options_.ratios[c];
-      require(std::isfinite(r) && r >= 0, "class ratio sampler: ratio ", r, " of class ", c, " must be finite and >= 0");
+      require(std::isfinite(r) && r >= 0, "class ratio sampler: ratio ", r, " of class ", c,
+              " must be finite and >= 0");
       sum += r;
     }
     require(sum > 0, "class ratio sampler: the ratios sum to 0; at least one must be positive");
@@ -50,8 +51,9 @@ class class_ratio_sampler {
     auto tables = std::make_shared<std::vector<std::vector<double>>>(static_cast<std::size_t>(data_.size()));
     for (std::int64_t id = 0; id < data_.size(); ++id) {
       const class_index& index = *data_[id].index;
-      require(options_.ratios[0] == 0 || index.background_indexed(), "class ratio sampler: background ratio is ",
-              options_.ratios[0], " but the class index of case ", id,
+      require(options_.ratios[0] == 0 || index.background_indexed(),
+              "class ratio sampler: background ratio is ", options_.ratios[0],
+              " but the class index of case ", id,
               " does not store background locations; build it with index_background = true");
       std::vector<double>& cumulative = (*tables)[static_cast<std::size_t>(id)];
       cumulative.resize(k);
@@ -59,8 +61,8 @@ class class_ratio_sampler {
       for (std::size_t c = 0; c < k; ++c) {
         const bool has = index.stored_count(static_cast<std::int32_t>(c)) > 0;
         require(options_.missing != on_missing_class::fail || has || options_.ratios[c] == 0,
-                "class ratio sampler: case ", id, " has no voxel of class ", c, " (ratio ", options_.ratios[c],
-                ") and on_missing_class is fail");
+                "class ratio sampler: case ", id, " has no voxel of class ", c, " (ratio ",
+                options_.ratios[c], ") and on_missing_class is fail");
         if (has || options_.missing != on_missing_class::renormalize) running += options_.ratios[c];
         cumulative[c] = running;
       }
@@ -80,16 +82,18 @@ class class_ratio_sampler {
     if (total > 0) {
       const double u = stream.uniform01() * total;
       const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u);
-      const auto c = static_cast<std::int32_t>(std::min<std::ptrdiff_t>(it - cumulative.begin(),
-                                                                        static_cast<std::ptrdiff_t>(cumulative.size()) - 1));
+      const auto c = static_cast<std::int32_t>(std::min<std::ptrdiff_t>(
+          it - cumulative.begin(), static_cast<std::ptrdiff_t>(cumulative.size()) - 1));
       if (index.stored_count(c) > 0) {
         const index3 voxel = index.random_location(c, stream);
-        return {case_id, box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
-                c};
+        return {
+            case_id,
+            box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
+            c};
       }
     }
-    const index3 lower =
-        uniform_lower_corner(stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
+    const index3 lower = uniform_lower_corner(
+        stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
     return {case_id, box{lower, request.patch}, no_forced_class};
   }
 

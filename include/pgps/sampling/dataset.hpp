@@ -38,9 +38,10 @@ class dataset {
     require(cases_.empty() || index->num_classes() == num_classes(), "dataset: case ", size(), " has ",
             index->num_classes(), " classes but the dataset has ", num_classes());
     if (weights.data != nullptr) {
-      require(weights.extent == index->shape(), "dataset: case ", size(), " has weights of extent ", weights.extent,
-              " but labels of extent ", index->shape());
-      require(weights.channels == 1, "dataset: case ", size(), " weights must have one channel, got ", weights.channels);
+      require(weights.extent == index->shape(), "dataset: case ", size(), " has weights of extent ",
+              weights.extent, " but labels of extent ", index->shape());
+      require(weights.channels == 1, "dataset: case ", size(), " weights must have one channel, got ",
+              weights.channels);
     }
     cases_.push_back({index->shape(), std::move(index), weights});
     return size() - 1;

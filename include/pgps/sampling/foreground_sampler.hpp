@@ -45,7 +45,8 @@ struct foreground_sampler_options {
 
 class foreground_sampler {
  public:
-  explicit foreground_sampler(dataset data, foreground_sampler_options options = foreground_sampler_options::nnunet())
+  explicit foreground_sampler(dataset data,
+                              foreground_sampler_options options = foreground_sampler_options::nnunet())
       : data_(std::move(data)), options_(options) {
     detail::require_cases(data_, "foreground sampler");
     detail::require_probability(options_.foreground_fraction, "foreground sampler", "foreground_fraction");
@@ -76,17 +77,21 @@ class foreground_sampler {
     const std::int64_t case_id = data_.pick_case(stream);
     const extent3& shape = data_[case_id].shape;
     check_placement(shape, request.patch, options_.where, case_id);
-    const bool forced = options_.rule == oversampling_rule::last_slots
-                            ? forced_by_slot_rule(request.where.slot, request.global_batch, options_.foreground_fraction)
-                            : stream.uniform01() < options_.foreground_fraction;
+    const bool forced =
+        options_.rule == oversampling_rule::last_slots
+            ? forced_by_slot_rule(request.where.slot, request.global_batch, options_.foreground_fraction)
+            : stream.uniform01() < options_.foreground_fraction;
     const std::vector<std::int32_t>& classes = (*present_)[static_cast<std::size_t>(case_id)];
     if (forced && !classes.empty()) {
       const std::int32_t c = classes[static_cast<std::size_t>(stream.below(classes.size()))];
       const index3 voxel = data_[case_id].index->random_location(c, stream);
-      return {case_id, box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch}, c};
+      return {
+          case_id,
+          box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
+          c};
     }
-    const index3 lower =
-        uniform_lower_corner(stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
+    const index3 lower = uniform_lower_corner(
+        stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
     return {case_id, box{lower, request.patch}, no_forced_class};
   }
 
@@ -96,7 +101,8 @@ class foreground_sampler {
  private:
   dataset data_;
   foreground_sampler_options options_;
-  std::shared_ptr<const std::vector<std::vector<std::int32_t>>> present_;  // per case, classes >= 1 with voxels
+  std::shared_ptr<const std::vector<std::vector<std::int32_t>>>
+      present_;  // per case, classes >= 1 with voxels
 };
 
 static_assert(Sampler<foreground_sampler>);

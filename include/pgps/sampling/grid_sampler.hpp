@@ -31,7 +31,8 @@ struct grid_sampler_options {
 
 class grid_sampler {
  public:
-  explicit grid_sampler(dataset data, grid_sampler_options options = {}) : data_(std::move(data)), options_(options) {
+  explicit grid_sampler(dataset data, grid_sampler_options options = {})
+      : data_(std::move(data)), options_(options) {
     detail::require_cases(data_, "grid sampler");
     require(std::isfinite(options_.overlap) && options_.overlap >= 0.0 && options_.overlap < 1.0,
             "grid sampler: overlap ", options_.overlap, " must lie in [0, 1)");
@@ -58,19 +59,22 @@ class grid_sampler {
 
   std::int64_t tile_count(std::int64_t case_id, const extent3& patch) const {
     const extent3& s = data_[case_id].shape;
-    return axis_tile_count(s[0], patch[0]) * axis_tile_count(s[1], patch[1]) * axis_tile_count(s[2], patch[2]);
+    return axis_tile_count(s[0], patch[0]) * axis_tile_count(s[1], patch[1]) *
+           axis_tile_count(s[2], patch[2]);
   }
   // Tile i of a case, in z-major order.
   box tile(std::int64_t case_id, const extent3& patch, std::int64_t i) const {
     const extent3& s = data_[case_id].shape;
-    const extent3 n{axis_tile_count(s[0], patch[0]), axis_tile_count(s[1], patch[1]), axis_tile_count(s[2], patch[2])};
+    const extent3 n{axis_tile_count(s[0], patch[0]), axis_tile_count(s[1], patch[1]),
+                    axis_tile_count(s[2], patch[2])};
     const index3 t = unravel(i, n);
     return {index3{axis_tile_start(s[0], patch[0], t[0]), axis_tile_start(s[1], patch[1], t[1]),
                    axis_tile_start(s[2], patch[2], t[2])},
             patch};
   }
   std::vector<box> tiles(std::int64_t case_id, const extent3& patch) const {
-    require(case_id >= 0 && case_id < data_.size(), "grid sampler: case ", case_id, " is outside [0, ", data_.size(), ")");
+    require(case_id >= 0 && case_id < data_.size(), "grid sampler: case ", case_id, " is outside [0, ",
+            data_.size(), ")");
     require(all_positive(patch), "grid sampler: patch ", patch, " has a non-positive axis");
     std::vector<box> out;
     const std::int64_t n = tile_count(case_id, patch);
@@ -89,7 +93,8 @@ class grid_sampler {
   slot_plan plan_slot(const slot_request& request) const {
     const std::int64_t total = total_tiles(request.patch);
     std::int64_t t = static_cast<std::int64_t>((request.where.iteration % static_cast<std::uint64_t>(total)) *
-                                               static_cast<std::uint64_t>(request.global_batch % total) % static_cast<std::uint64_t>(total));
+                                               static_cast<std::uint64_t>(request.global_batch % total) %
+                                               static_cast<std::uint64_t>(total));
     t = (t + static_cast<std::int64_t>(request.where.slot)) % total;
     for (std::int64_t id = 0; id < data_.size(); ++id) {
       const std::int64_t n = tile_count(id, request.patch);

@@ -38,9 +38,11 @@ class pos_neg_sampler {
   explicit pos_neg_sampler(dataset data, pos_neg_sampler_options options = {})
       : data_(std::move(data)), options_(options) {
     detail::require_cases(data_, "pos/neg sampler");
-    require(std::isfinite(options_.pos) && std::isfinite(options_.neg) && options_.pos >= 0 && options_.neg >= 0,
-            "pos/neg sampler: pos ", options_.pos, " and neg ", options_.neg, " must be finite and >= 0");
-    require(options_.pos + options_.neg > 0, "pos/neg sampler: pos + neg is 0; at least one must be positive");
+    require(
+        std::isfinite(options_.pos) && std::isfinite(options_.neg) && options_.pos >= 0 && options_.neg >= 0,
+        "pos/neg sampler: pos ", options_.pos, " and neg ", options_.neg, " must be finite and >= 0");
+    require(options_.pos + options_.neg > 0,
+            "pos/neg sampler: pos + neg is 0; at least one must be positive");
     require(options_.extra_pad[0] >= 0 && options_.extra_pad[1] >= 0 && options_.extra_pad[2] >= 0,
             "pos/neg sampler: extra_pad ", options_.extra_pad, " must be >= 0 on every axis");
     pos_ratio_ = options_.pos / (options_.pos + options_.neg);
@@ -78,10 +80,13 @@ class pos_neg_sampler {
             static_cast<std::int64_t>(stream.below(static_cast<std::uint64_t>(index.foreground_count()))));
       }
       const index3 voxel = index.random_location(c, stream);
-      return {case_id, box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch}, c};
+      return {
+          case_id,
+          box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
+          c};
     }
-    const index3 lower =
-        uniform_lower_corner(stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
+    const index3 lower = uniform_lower_corner(
+        stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
     return {case_id, box{lower, request.patch}, no_forced_class};
   }
 

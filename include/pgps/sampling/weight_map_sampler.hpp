@@ -47,7 +47,8 @@ class weight_map_sampler {
     const extent3& shape = data_[case_id].shape;
     check_placement(shape, request.patch, options_.where, case_id);
     const index3 voxel = draw_voxel(case_id, stream.uniform01());
-    return {case_id, box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
+    return {case_id,
+            box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
             no_forced_class};
   }
 
@@ -59,7 +60,8 @@ class weight_map_sampler {
     const double target = std::min(u * total, std::nextafter(total, 0.0));
     const auto row_it = std::upper_bound(t.row_prefix.begin(), t.row_prefix.end(), target);
     const std::int64_t row = std::clamp<std::int64_t>(row_it - t.row_prefix.begin() - 1, 0, e[0] * e[1] - 1);
-    const double row_weight = t.row_prefix[static_cast<std::size_t>(row) + 1] - t.row_prefix[static_cast<std::size_t>(row)];
+    const double row_weight =
+        t.row_prefix[static_cast<std::size_t>(row) + 1] - t.row_prefix[static_cast<std::size_t>(row)];
     const double within = std::min((target - t.row_prefix[static_cast<std::size_t>(row)]) / row_weight,
                                    std::nextafter(1.0, 0.0));
     const float* first = t.within_row.data() + row * e[2];
@@ -107,8 +109,10 @@ class weight_map_sampler {
         const std::int64_t row = z * e[1] + y;
         float* out = t.within_row.data() + row * e[2];
         for (std::int64_t x = 0; x < e[2]; ++x) {
-          out[x] = sum > 0 ? (x >= last_positive ? 1.0f : static_cast<float>(running[static_cast<std::size_t>(x)] / sum))
-                           : 0.0f;
+          out[x] = sum > 0
+                       ? (x >= last_positive ? 1.0f
+                                             : static_cast<float>(running[static_cast<std::size_t>(x)] / sum))
+                       : 0.0f;
         }
         t.row_prefix[static_cast<std::size_t>(row) + 1] = t.row_prefix[static_cast<std::size_t>(row)] + sum;
       }

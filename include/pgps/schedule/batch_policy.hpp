@@ -46,7 +46,8 @@ struct constant_voxels {
   std::int64_t batch = 2;  // b0, the batch at the target patch
 
   explicit constant_voxels(std::int64_t b) : batch(b) { detail::require_batch(b, "batch size"); }
-  [[nodiscard]] std::vector<std::int64_t> batches(std::span<const extent3> patches, const extent3& target) const {
+  [[nodiscard]] std::vector<std::int64_t> batches(std::span<const extent3> patches,
+                                                  const extent3& target) const {
     std::vector<std::int64_t> out;
     out.reserve(patches.size());
     for (const extent3& patch : patches) {
@@ -90,12 +91,15 @@ struct memory_budget {
       : budget_bytes(budget), bytes_per_voxel(per_voxel), fixed_bytes(fixed), cap(max_batch) {
     require(budget > 0, "memory budget ", budget, " bytes must be > 0");
     require(per_voxel > 0, "bytes per voxel ", per_voxel, " must be > 0");
-    require(fixed >= 0 && fixed < budget, "fixed memory ", fixed, " bytes must be in [0, budget ", budget, ")");
+    require(fixed >= 0 && fixed < budget, "fixed memory ", fixed, " bytes must be in [0, budget ", budget,
+            ")");
     detail::require_batch(max_batch, "batch cap");
   }
   [[nodiscard]] std::int64_t batch_for(const extent3& patch) const {
-    const double fits = std::floor((budget_bytes - fixed_bytes) / (bytes_per_voxel * static_cast<double>(voxel_count(patch))));
-    require(fits >= 1, "patch ", patch, " needs ", bytes_per_voxel * static_cast<double>(voxel_count(patch)) + fixed_bytes,
+    const double fits = std::floor((budget_bytes - fixed_bytes) /
+                                   (bytes_per_voxel * static_cast<double>(voxel_count(patch))));
+    require(fits >= 1, "patch ", patch, " needs ",
+            bytes_per_voxel * static_cast<double>(voxel_count(patch)) + fixed_bytes,
             " bytes for one sample, more than the memory budget of ", budget_bytes, " bytes");
     return fits > static_cast<double>(cap) ? cap : static_cast<std::int64_t>(fits);
   }
@@ -119,9 +123,12 @@ enum class lr_scaling : std::uint8_t { none, linear, sqrt };
 inline double lr_factor(lr_scaling scaling, std::int64_t batch, std::int64_t reference_batch) {
   const double ratio = static_cast<double>(batch) / static_cast<double>(reference_batch);
   switch (scaling) {
-    case lr_scaling::linear: return ratio;
-    case lr_scaling::sqrt: return std::sqrt(ratio);
-    case lr_scaling::none: break;
+    case lr_scaling::linear:
+      return ratio;
+    case lr_scaling::sqrt:
+      return std::sqrt(ratio);
+    case lr_scaling::none:
+      break;
   }
   return 1.0;
 }

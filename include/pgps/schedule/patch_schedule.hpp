@@ -37,7 +37,8 @@ inline constexpr const char* axis_name(int axis) { return axis == 0 ? "z" : axis
 namespace detail {
 inline void require_positive_extent(const extent3& e, const char* what) {
   for (int a = 0; a < axis_count; ++a) {
-    require(e[a] >= 1, what, ' ', e, " has ", e[a], " voxels on axis ", axis_name(a), "; each axis must be >= 1");
+    require(e[a] >= 1, what, ' ', e, " has ", e[a], " voxels on axis ", axis_name(a),
+            "; each axis must be >= 1");
   }
 }
 
@@ -67,10 +68,10 @@ inline extent3 pooling_step(const extent3& pooling, const extent3& target) {
     require(pooling[a] >= 0 && pooling[a] <= 30, "pooling count ", pooling[a], " on axis ", axis_name(a),
             " is outside [0, 30]");
     step[a] = std::int64_t{1} << pooling[a];
-    require(step[a] <= target[a], "pooling ", pooling[a], " on axis ", axis_name(a), " gives a smallest patch of ",
-            step[a], " voxels, larger than the target ", target[a], "; allowed: at most ",
-            static_cast<int>(std::floor(std::log2(static_cast<double>(target[a])))), " pooling steps on ",
-            axis_name(a), " (2^k <= ", target[a], ")");
+    require(step[a] <= target[a], "pooling ", pooling[a], " on axis ", axis_name(a),
+            " gives a smallest patch of ", step[a], " voxels, larger than the target ", target[a],
+            "; allowed: at most ", static_cast<int>(std::floor(std::log2(static_cast<double>(target[a])))),
+            " pooling steps on ", axis_name(a), " (2^k <= ", target[a], ")");
   }
   return step;
 }
@@ -149,7 +150,8 @@ class round_robin_growth {
     detail::require_positive_extent(target, "target patch");
     detail::require_positive_extent(min_patch, "smallest patch");
     detail::require_positive_extent(step, "step");
-    require(first_axis >= 0 && first_axis < axis_count, "first growing axis ", first_axis, " is outside [0, 2]");
+    require(first_axis >= 0 && first_axis < axis_count, "first growing axis ", first_axis,
+            " is outside [0, 2]");
     for (int a = 0; a < axis_count; ++a) {
       require(min_patch[a] <= target[a], "smallest patch ", min_patch, " is larger than the target ", target,
               " on axis ", axis_name(a), " (", min_patch[a], " > ", target[a], ")");
@@ -248,7 +250,8 @@ class linear_ramp {
 
   [[nodiscard]] double scale_at(double progress) const {
     if (progress < opts_.delay_fraction) return opts_.initial_scale;
-    const double ramp = (progress - opts_.delay_fraction) / (1.0 - opts_.finetune_fraction - opts_.delay_fraction);
+    const double ramp =
+        (progress - opts_.delay_fraction) / (1.0 - opts_.finetune_fraction - opts_.delay_fraction);
     return opts_.initial_scale + (1.0 - opts_.initial_scale) * (ramp < 1.0 ? ramp : 1.0);
   }
 
@@ -264,7 +267,8 @@ class linear_ramp {
         patch[a] = target[a];
         continue;
       }
-      const double steps = std::nearbyint(static_cast<double>(target[a]) * scale / static_cast<double>(increment[a]));
+      const double steps =
+          std::nearbyint(static_cast<double>(target[a]) * scale / static_cast<double>(increment[a]));
       std::int64_t size = static_cast<std::int64_t>(steps) * increment[a];
       if (size < increment[a]) size = increment[a];
       if (size > target[a]) size = target[a];

@@ -71,8 +71,8 @@ inline void require_context(const stage_context& context, const char* policy) {
   require(context.iterations_per_epoch >= 1, policy, ": iterations per epoch ", context.iterations_per_epoch,
           " must be >= 1");
   require(context.total_epochs >= context.stage_count, "total epochs ", context.total_epochs,
-          " are fewer than the ", context.stage_count, " stages of the schedule; each stage needs at least one epoch (",
-          policy, ")");
+          " are fewer than the ", context.stage_count,
+          " stages of the schedule; each stage needs at least one epoch (", policy, ")");
 }
 
 inline std::string format_double(double value) {
@@ -101,14 +101,16 @@ class state_reader {
     const std::string text(token(what));
     char* end = nullptr;
     const long long value = std::strtoll(text.c_str(), &end, 10);
-    if (end != text.c_str() + text.size()) fail("corrupt curriculum state: ", what, " '", text, "' is not an integer");
+    if (end != text.c_str() + text.size())
+      fail("corrupt curriculum state: ", what, " '", text, "' is not an integer");
     return value;
   }
   double real(const char* what) {
     const std::string text(token(what));
     char* end = nullptr;
     const double value = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size()) fail("corrupt curriculum state: ", what, " '", text, "' is not a number");
+    if (end != text.c_str() + text.size())
+      fail("corrupt curriculum state: ", what, " '", text, "' is not a number");
     return value;
   }
   // Everything after the tokens read so far, without leading blanks.
@@ -135,7 +137,8 @@ inline std::string format_starts(std::span<const std::int64_t> starts) {
 
 inline std::vector<std::int64_t> read_starts(state_reader& in) {
   const std::int64_t count = in.integer("stage count");
-  if (count < 1 || count > 100000) fail("corrupt curriculum state: stage count ", count, " is outside [1, 100000]");
+  if (count < 1 || count > 100000)
+    fail("corrupt curriculum state: stage count ", count, " is outside [1, 100000]");
   std::vector<std::int64_t> starts(static_cast<std::size_t>(count));
   for (auto& s : starts) s = in.integer("stage start");
   return starts;
@@ -186,7 +189,8 @@ inline std::vector<std::int64_t> apportion(std::int64_t total, std::span<const d
   }
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
   for (std::size_t k = 0; given < rest; ++k, ++given) ++parts[order[k % n]];
   return parts;
 }
@@ -220,11 +224,11 @@ class explicit_epochs {
   }
   void start(const stage_context& context) {
     detail::require_context(context, "explicit epochs");
-    require(static_cast<std::int64_t>(epochs_.size()) == context.stage_count, "explicit epochs: ", epochs_.size(),
-            " stage lengths given for ", context.stage_count, " stages");
+    require(static_cast<std::int64_t>(epochs_.size()) == context.stage_count,
+            "explicit epochs: ", epochs_.size(), " stage lengths given for ", context.stage_count, " stages");
     const std::int64_t sum = std::accumulate(epochs_.begin(), epochs_.end(), std::int64_t{0});
-    require(sum == context.total_epochs, "explicit epochs: the stage lengths sum to ", sum, " epochs, not the total ",
-            context.total_epochs);
+    require(sum == context.total_epochs, "explicit epochs: the stage lengths sum to ", sum,
+            " epochs, not the total ", context.total_epochs);
     starts_ = detail::starts_from_epochs(epochs_);
   }
   [[nodiscard]] std::span<const std::int64_t> stage_starts() const { return starts_; }
@@ -247,7 +251,8 @@ class compute_proportional {
             "compute-proportional epochs need the cost of every stage");
     std::vector<double> weights;
     for (const double cost : context.voxels_per_iteration) {
-      require(cost > 0, "compute-proportional epochs: a stage costs ", cost, " voxels per iteration; must be > 0");
+      require(cost > 0, "compute-proportional epochs: a stage costs ", cost,
+              " voxels per iteration; must be > 0");
       weights.push_back(1.0 / cost);
     }
     starts_ = detail::starts_from_epochs(detail::apportion(context.total_epochs, weights));
@@ -286,8 +291,8 @@ class wall_clock_budget {
       epochs.push_back(fit < 1 ? 1 : static_cast<std::int64_t>(std::min(fit, 1e15)));
     }
     budget_end_ = std::accumulate(epochs.begin(), epochs.end(), std::int64_t{0});
-    require(budget_end_ <= context.total_epochs, "the wall-clock budget of ", budget_, " s allows ", budget_end_,
-            " epochs, more than the curriculum's total of ", context.total_epochs,
+    require(budget_end_ <= context.total_epochs, "the wall-clock budget of ", budget_, " s allows ",
+            budget_end_, " epochs, more than the curriculum's total of ", context.total_epochs,
             "; pass at least that many total epochs or a smaller budget");
     starts_ = detail::starts_from_epochs(epochs);
   }
@@ -348,7 +353,8 @@ class plateau {
   void report(std::int64_t epoch, double metric) {
     require(epoch >= next_report_, "plateau: epoch ", epoch, " was reported after epoch ", next_report_ - 1,
             "; reports must come in increasing epoch order");
-    require(epoch < total_epochs_, "plateau: epoch ", epoch, " is outside the run of ", total_epochs_, " epochs");
+    require(epoch < total_epochs_, "plateau: epoch ", epoch, " is outside the run of ", total_epochs_,
+            " epochs");
     // Stages that the projection started by this epoch have begun, whatever was reported.
     while (static_cast<std::int32_t>(begun_.size()) < stage_count_ && projected_[begun_.size()] <= epoch) {
       begun_.push_back(projected_[begun_.size()]);
@@ -356,7 +362,8 @@ class plateau {
     }
     next_report_ = epoch + 1;
     if (static_cast<std::int32_t>(begun_.size()) == stage_count_) return;
-    const bool improved = opts_.maximize ? metric > best_ + opts_.min_delta : metric < best_ - opts_.min_delta;
+    const bool improved =
+        opts_.maximize ? metric > best_ + opts_.min_delta : metric < best_ - opts_.min_delta;
     if (improved) {
       best_ = metric;
       best_epoch_ = epoch;
@@ -370,9 +377,9 @@ class plateau {
   }
 
   [[nodiscard]] std::string save_state() const {
-    std::string out = "plateau " + std::to_string(opts_.patience) + ' ' + std::to_string(opts_.min_epochs) + ' ' +
-                      std::to_string(opts_.max_epochs) + ' ' + detail::format_double(opts_.min_delta) + ' ' +
-                      (opts_.maximize ? "max" : "min");
+    std::string out = "plateau " + std::to_string(opts_.patience) + ' ' + std::to_string(opts_.min_epochs) +
+                      ' ' + std::to_string(opts_.max_epochs) + ' ' + detail::format_double(opts_.min_delta) +
+                      ' ' + (opts_.maximize ? "max" : "min");
     out += " next " + std::to_string(next_report_) + " best " + detail::format_double(best_) + ' ' +
            std::to_string(best_epoch_) + " begun " + detail::format_starts(begun_);
     return out;
@@ -389,8 +396,8 @@ class plateau {
     if (patience != opts_.patience || min_epochs != opts_.min_epochs || max_epochs != opts_.max_epochs ||
         min_delta != opts_.min_delta || direction != (opts_.maximize ? "max" : "min")) {
       fail("the saved plateau state has patience ", patience, ", epochs [", min_epochs, ", ", max_epochs,
-           "], min_delta ", min_delta, ", ", direction, " but this policy has patience ", opts_.patience, ", epochs [",
-           opts_.min_epochs, ", ", opts_.max_epochs, "], min_delta ", opts_.min_delta, ", ",
+           "], min_delta ", min_delta, ", ", direction, " but this policy has patience ", opts_.patience,
+           ", epochs [", opts_.min_epochs, ", ", opts_.max_epochs, "], min_delta ", opts_.min_delta, ", ",
            opts_.maximize ? "max" : "min");
     }
     in.expect("next");
@@ -405,8 +412,9 @@ class plateau {
                          std::adjacent_find(begun.begin(), begun.end()) == begun.end();
     if (!ordered || static_cast<std::int32_t>(begun.size()) > stage_count_ || begun.back() >= total_epochs_ ||
         next < 0 || next > total_epochs_) {
-      fail("corrupt plateau state: stage starts [", detail::format_starts(begun), "] (count first) and next epoch ",
-           next, " do not fit ", stage_count_, " stages over ", total_epochs_, " epochs");
+      fail("corrupt plateau state: stage starts [", detail::format_starts(begun),
+           "] (count first) and next epoch ", next, " do not fit ", stage_count_, " stages over ",
+           total_epochs_, " epochs");
     }
     begun_ = std::move(begun);
     next_report_ = next;
@@ -419,7 +427,8 @@ class plateau {
 
  private:
   void reset_best(std::int64_t stage_start) {
-    best_ = opts_.maximize ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    best_ =
+        opts_.maximize ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     best_epoch_ = stage_start - 1;
   }
 
