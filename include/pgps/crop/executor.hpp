@@ -50,7 +50,8 @@ struct inline_executor {
 // time through an atomic counter; parallel_for allocates nothing. Calls from several threads
 // are serialized. Between calls, workers poll for the next call for a short while before they
 // sleep, and the caller polls for the workers' end before it sleeps: waking a sleeping thread
-// takes tens of microseconds, as long as a whole small crop batch. If a task throws, the remaining tasks still run and the first exception is
+// takes tens of microseconds, as long as a whole small crop batch. The caller does not wait for
+// workers that have not started by the time every task is claimed. If a task throws, the remaining tasks still run and the first exception is
 // rethrown by parallel_for.
 class thread_pool {
  public:
@@ -124,16 +125,21 @@ class thread_pool {
     std::condition_variable done;
     std::vector<std::jthread> workers;
 
-    // The current job, written while no worker runs one and published by a new generation
-    // (changed under `mutex`, so that a worker going to sleep cannot miss it).
+    // The current job: written while no worker is inside one, then opened by storing its
+    // (nonzero) number in `open_job`, under `mutex` so that a worker going to sleep cannot miss
+    // it. A worker takes part only if it enters while the job is open; the caller closes the
+    // job once every task has been claimed and waits only for the workers inside. A worker the
+    // OS has not scheduled yet is not waited for: on a loaded machine that wait would cost more
+    // than the whole job.
     void (*task)(const void*, std::size_t) = nullptr;
     const void* context = nullptr;
     std::size_t count = 0;
     std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> generation{0};
-    std::atomic<std::size_t> busy{0};  // workers that have not finished the current job
-    std::size_t sleepers = 0;          // workers waiting on `wake`, under `mutex`
-    std::exception_ptr failure;        // under `mutex`
+    std::size_t jobs = 0;                 // number of the last job
+    std::atomic<std::size_t> open_job{0};  // 0: none open
+    std::atomic<std::size_t> inside{0};    // workers that entered the current job
+    std::size_t sleepers = 0;              // workers waiting on `wake`, under `mutex`
+    std::exception_ptr failure;            // under `mutex`
 
     void run(std::size_t n, void (*t)(const void*, std::size_t), const void* c) {
       std::lock_guard call_lock(call_mutex);
@@ -142,16 +148,17 @@ class thread_pool {
       count = n;
       failure = nullptr;
       next.store(0, std::memory_order_relaxed);
-      busy.store(workers.size(), std::memory_order_relaxed);
       bool sleeping = false;
       {
         std::lock_guard lock(mutex);
-        generation.fetch_add(1, std::memory_order_release);
+        open_job.store(++jobs);
         sleeping = sleepers > 0;
       }
       if (sleeping) wake.notify_all();
       drain();
-      auto finished = [this] { return busy.load(std::memory_order_acquire) == 0; };
+      // Every task is claimed: late workers must not enter any more (they would find nothing).
+      open_job.store(0);
+      auto finished = [this] { return inside.load() == 0; };
       if (!poll(finished, caller_poll)) {
         std::unique_lock lock(mutex);
         done.wait(lock, finished);
@@ -175,7 +182,10 @@ class thread_pool {
     void work(std::stop_token stop) {
       std::size_t seen = 0;
       for (;;) {
-        auto published = [&] { return generation.load(std::memory_order_acquire) != seen; };
+        auto published = [&] {
+          const std::size_t job = open_job.load();
+          return job != 0 && job != seen;
+        };
         if (!poll([&] { return published() || stop.stop_requested(); }, worker_poll) || !published()) {
           std::unique_lock lock(mutex);
           ++sleepers;
@@ -183,9 +193,16 @@ class thread_pool {
           --sleepers;
           if (!woken) return;
         }
-        seen = generation.load(std::memory_order_acquire);
-        drain();
-        if (busy.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        const std::size_t job = open_job.load();
+        if (job == 0) continue;  // closed meanwhile
+        // Enter, then check the job is still open (sequentially consistent, as the caller's
+        // close and count check): either this worker sees it closed, or the caller waits for it.
+        inside.fetch_add(1);
+        if (open_job.load() == job) {
+          seen = job;
+          drain();
+        }
+        if (inside.fetch_sub(1) == 1) {
           std::lock_guard lock(mutex);
           done.notify_one();
         }
