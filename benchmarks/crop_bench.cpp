@@ -189,4 +189,10 @@ BENCHMARK_TEMPLATE(fill_benchmark, float, std::int64_t)
     ->ArgsProduct({{64, 128}, {1, 2}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
-BENCHMARK(memcpy_benchmark)->Name("memcpy")->ArgName("patch")->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMicrosecond);
+BENCHMARK(memcpy_benchmark)
+    ->Name("memcpy")
+    ->ArgName("patch")
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(128)
+    ->Unit(benchmark::kMicrosecond);

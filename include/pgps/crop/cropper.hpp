@@ -49,7 +49,8 @@ struct pad_options {
 
 // Elements of the N×C×D×H×W image buffer a plan fills.
 inline std::size_t image_elements(const batch_plan& plan, std::int64_t channels) {
-  return plan.slots.size() * static_cast<std::size_t>(channels) * static_cast<std::size_t>(voxel_count(plan.patch));
+  return plan.slots.size() * static_cast<std::size_t>(channels) *
+         static_cast<std::size_t>(voxel_count(plan.patch));
 }
 
 // Elements of the N×D×H×W label buffer a plan fills.
@@ -61,8 +62,8 @@ inline std::size_t label_elements(const batch_plan& plan) {
 // std::span(t.data_ptr<float>(), t.numel()), ...
 template <class R>
 concept output_buffer = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
-                        voxel_type<std::ranges::range_value_t<R>> &&
-                        !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
+    voxel_type<std::ranges::range_value_t<R>> &&
+    !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
 
 namespace detail {
 
@@ -73,7 +74,7 @@ struct is_training_case<training_case<I, L>> : std::true_type {};
 
 template <class R>
 concept case_range = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
-                     is_training_case<std::ranges::range_value_t<R>>::value;
+    is_training_case<std::ranges::range_value_t<R>>::value;
 
 // Z-planes per task: enough voxels that handing out a task costs far less than doing it, few
 // enough that 2-16 threads get balanced work even for one slot.
@@ -175,15 +176,15 @@ inline void copy_run(Out* out, const In* in, std::int64_t stride, std::int64_t c
 // the row's geometry along x and the padding.
 template <class In>
 struct row_source {
-  const In* row = nullptr;   // voxel x = 0 of the source row
-  std::int64_t stride = 1;   // x stride of the source
-  std::int64_t extent = 1;   // source extent along x
+  const In* row = nullptr;  // voxel x = 0 of the source row
+  std::int64_t stride = 1;  // x stride of the source
+  std::int64_t extent = 1;  // source extent along x
 };
 
 struct row_geometry {
-  std::int64_t lower = 0;    // box lower x
-  std::int64_t width = 0;    // patch extent along x
-  axis_interval inside;      // positions copied from the source, the rest is padding
+  std::int64_t lower = 0;  // box lower x
+  std::int64_t width = 0;  // patch extent along x
+  axis_interval inside;    // positions copied from the source, the rest is padding
 };
 
 template <class Out, class In>
@@ -204,13 +205,15 @@ inline void fill_padding(Out* out, std::int64_t begin, std::int64_t end, const r
 }
 
 template <class Out, class In>
-inline void fill_row(Out* out, const row_source<In>& src, const row_geometry& g, pad_mode mode, Out pad_value) {
+inline void fill_row(Out* out, const row_source<In>& src, const row_geometry& g, pad_mode mode,
+                     Out pad_value) {
   if (src.row == nullptr) {
     std::fill(out, out + g.width, pad_value);
     return;
   }
   fill_padding(out, 0, g.inside.begin, src, g.lower, mode, pad_value);
-  copy_run(out + g.inside.begin, src.row + (g.lower + g.inside.begin) * src.stride, src.stride, g.inside.size());
+  copy_run(out + g.inside.begin, src.row + (g.lower + g.inside.begin) * src.stride, src.stride,
+           g.inside.size());
   fill_padding(out, g.inside.end, g.width, src, g.lower, mode, pad_value);
 }
 
@@ -224,8 +227,8 @@ class row_prefetcher {
  public:
   row_prefetcher() = default;  // requests nothing
 
-  row_prefetcher(const volume_view<const In>& volume, std::int64_t channel, const box& region, std::int64_t z_begin,
-                 std::int64_t z_end) {
+  row_prefetcher(const volume_view<const In>& volume, std::int64_t channel, const box& region,
+                 std::int64_t z_begin, std::int64_t z_end) {
     const axis_interval x = inside_interval(region.lower[2], region.extent[2], volume.extent[2]);
     const axis_interval y = inside_interval(region.lower[1], region.extent[1], volume.extent[1]);
     axis_interval z = inside_interval(region.lower[0], region.extent[0], volume.extent[0]);
@@ -281,12 +284,13 @@ class row_prefetcher {
 // `ahead` (made for this channel, box and a z range that starts at or before z_begin) is
 // advanced one row per row read from inside the volume, after being primed by the caller.
 template <class Out, class In>
-inline void fill_planes(Out* out, const volume_view<const In>& volume, std::int64_t channel, const box& region,
-                        std::int64_t z_begin, std::int64_t z_end, pad_mode mode, Out pad_value, bool stream,
-                        row_prefetcher<In>& ahead) {
+inline void fill_planes(Out* out, const volume_view<const In>& volume, std::int64_t channel,
+                        const box& region, std::int64_t z_begin, std::int64_t z_end, pad_mode mode,
+                        Out pad_value, bool stream, row_prefetcher<In>& ahead) {
   const extent3& patch = region.extent;
   const std::int64_t width = patch[2];
-  const row_geometry geometry{region.lower[2], width, inside_interval(region.lower[2], width, volume.extent[2])};
+  const row_geometry geometry{region.lower[2], width,
+                              inside_interval(region.lower[2], width, volume.extent[2])};
   const axis_interval inside_y = inside_interval(region.lower[1], patch[1], volume.extent[1]);
   const bool full_rows = geometry.inside.begin == 0 && geometry.inside.end == width;
   const std::int64_t row_stride = volume.stride[1];
@@ -304,7 +308,8 @@ inline void fill_planes(Out* out, const volume_view<const In>& volume, std::int6
     auto padded_row = [&](std::int64_t y) {
       const std::int64_t source_y = source_coordinate(mode, region.lower[1] + y, volume.extent[1]);
       const In* row = source_y == padded_coordinate ? nullptr : plane + source_y * row_stride;
-      fill_row(out_plane + y * width, row_source<In>{row, x_stride, volume.extent[2]}, geometry, mode, pad_value);
+      fill_row(out_plane + y * width, row_source<In>{row, x_stride, volume.extent[2]}, geometry, mode,
+               pad_value);
     };
     for (std::int64_t y = 0; y < inside_y.begin; ++y) padded_row(y);
     // Planes mapped from outside the volume (edge, reflect) are not in the prefetcher's walk.
@@ -370,8 +375,8 @@ inline void check_slots(const batch_plan& plan, std::size_t case_count) {
           " has a non-positive axis; each axis must be >= 1");
   for (std::size_t k = 0; k < plan.slots.size(); ++k) {
     const slot_plan& slot = plan.slots[k];
-    require(slot.case_id >= 0 && static_cast<std::size_t>(slot.case_id) < case_count, "slot ", k, " (global slot ",
-            plan.first_slot + static_cast<std::int64_t>(k), ") names case ", slot.case_id,
+    require(slot.case_id >= 0 && static_cast<std::size_t>(slot.case_id) < case_count, "slot ", k,
+            " (global slot ", plan.first_slot + static_cast<std::int64_t>(k), ") names case ", slot.case_id,
             "; valid case ids are [0, ", case_count, ")");
     require(slot.region.extent == plan.patch, "slot ", k, " box extent ", slot.region.extent,
             " differs from the plan's patch ", plan.patch, "; every box of a plan has the patch extent");
@@ -393,12 +398,10 @@ void check_buffer(const Out* data, std::size_t size, std::size_t needed, const c
 //
 // E may be a reference (cropper<thread_pool&>) to share a pool with other work.
 template <class E = inline_executor>
-  requires Executor<E>
+requires Executor<E>
 class cropper {
  public:
-  explicit cropper(pad_options options = {})
-    requires std::default_initializable<E>
-      : cropper(options, E{}) {}
+  explicit cropper(pad_options options = {}) requires std::default_initializable<E> : cropper(options, E{}) {}
 
   cropper(pad_options options, E executor) : options_(options), executor_(std::forward<E>(executor)) {
     detail::check_pad(options_.image, "image");
@@ -424,9 +427,10 @@ class cropper {
       require(all[k].label.extent == all[k].image.extent, "case ", k, ": image extent ", all[k].image.extent,
               " and label extent ", all[k].label.extent, " differ; they must be equal");
     }
-    detail::check_buffer(std::ranges::data(image_out), std::ranges::size(image_out), image_elements(plan, channels),
-                         "image");
-    detail::check_buffer(std::ranges::data(label_out), std::ranges::size(label_out), label_elements(plan), "label");
+    detail::check_buffer(std::ranges::data(image_out), std::ranges::size(image_out),
+                         image_elements(plan, channels), "image");
+    detail::check_buffer(std::ranges::data(label_out), std::ranges::size(label_out), label_elements(plan),
+                         "label");
     detail::check_pad_value<OI>(options_.image, "image");
     detail::check_pad_value<OL>(options_.label, "label");
     run(plan, all, channels, std::ranges::data(image_out), std::ranges::data(label_out));
@@ -434,16 +438,17 @@ class cropper {
 
   // Inference (or images only): an N×C×D×H×W buffer from image volumes.
   template <class Images, output_buffer ImageOut>
-    requires std::ranges::contiguous_range<Images> && std::ranges::sized_range<Images>
+  requires std::ranges::contiguous_range<Images> && std::ranges::sized_range<Images>
   void fill_images(const batch_plan& plan, const Images& images, ImageOut&& image_out) const {
     using view_type = std::ranges::range_value_t<Images>;
     using I = typename view_type::value_type;
-    static_assert(std::is_same_v<view_type, volume_view<const I>>, "fill_images takes volume_view<const T> images");
+    static_assert(std::is_same_v<view_type, volume_view<const I>>,
+                  "fill_images takes volume_view<const T> images");
     using OI = std::ranges::range_value_t<ImageOut>;
     const std::span<const view_type> all(std::ranges::data(images), std::ranges::size(images));
     const std::int64_t channels = validate_images(plan, all, [](const view_type& v) { return v; });
-    detail::check_buffer(std::ranges::data(image_out), std::ranges::size(image_out), image_elements(plan, channels),
-                         "image");
+    detail::check_buffer(std::ranges::data(image_out), std::ranges::size(image_out),
+                         image_elements(plan, channels), "image");
     detail::check_pad_value<OI>(options_.image, "image");
     run(plan, all, channels, std::ranges::data(image_out), static_cast<OI*>(nullptr));
   }
@@ -457,16 +462,21 @@ class cropper {
       const auto image = image_of(cases[k]);
       detail::check_volume(image, k, "image");
       if (k == 0) channels = image.channels;
-      require(image.channels == channels, "case ", k, " has ", image.channels, " image channels but case 0 has ",
-              channels, "; every case of a batch needs the same channel count");
+      require(image.channels == channels, "case ", k, " has ", image.channels,
+              " image channels but case 0 has ", channels,
+              "; every case of a batch needs the same channel count");
     }
     return channels;
   }
 
   template <class T>
-  static const volume_view<const T>& image_view(const volume_view<const T>& v) { return v; }
+  static const volume_view<const T>& image_view(const volume_view<const T>& v) {
+    return v;
+  }
   template <class I, class L>
-  static const volume_view<const I>& image_view(const training_case<I, L>& c) { return c.image; }
+  static const volume_view<const I>& image_view(const training_case<I, L>& c) {
+    return c.image;
+  }
 
   // The hot path: no checks, no allocation, no throw.
   template <class Case, class OI, class OL>
@@ -485,7 +495,8 @@ class cropper {
                             detail::streaming_store_bytes;
     executor_.parallel_for(tasks, [&](std::size_t task) {
       const std::size_t s = task / static_cast<std::size_t>(slabs_per_slot);
-      const std::int64_t z_begin = static_cast<std::int64_t>(task % static_cast<std::size_t>(slabs_per_slot)) * slab;
+      const std::int64_t z_begin =
+          static_cast<std::int64_t>(task % static_cast<std::size_t>(slabs_per_slot)) * slab;
       const std::int64_t z_end = std::min(z_begin + slab, patch[0]);
       const slot_plan& slot = plan.slots[s];
       const Case& source = cases[static_cast<std::size_t>(slot.case_id)];
@@ -504,16 +515,16 @@ class cropper {
           label_ahead.advance(label_ahead.rows_ahead());
           OL* const label_slot = label_out + slot_index * voxels;
           for (std::int64_t z = z_begin; z < z_end; ++z) {
-            detail::fill_planes(image_slot, image, 0, slot.region, z, z + 1, pad.image.mode, image_pad, stream,
-                                image_ahead);
-            detail::fill_planes(label_slot, source.label, 0, slot.region, z, z + 1, pad.label.mode, label_pad, stream,
-                                label_ahead);
+            detail::fill_planes(image_slot, image, 0, slot.region, z, z + 1, pad.image.mode, image_pad,
+                                stream, image_ahead);
+            detail::fill_planes(label_slot, source.label, 0, slot.region, z, z + 1, pad.label.mode, label_pad,
+                                stream, label_ahead);
           }
         } else {
           (void)label_out;
           (void)label_pad;
-          detail::fill_planes(image_slot, image, 0, slot.region, z_begin, z_end, pad.image.mode, image_pad, stream,
-                              image_ahead);
+          detail::fill_planes(image_slot, image, 0, slot.region, z_begin, z_end, pad.image.mode, image_pad,
+                              stream, image_ahead);
         }
       } else {
         // Several channels: one channel after the other over the slab (each its own stream).

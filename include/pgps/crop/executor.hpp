@@ -51,8 +51,8 @@ struct inline_executor {
 // are serialized. Between calls, workers poll for the next call for a short while before they
 // sleep, and the caller polls for the workers' end before it sleeps: waking a sleeping thread
 // takes tens of microseconds, as long as a whole small crop batch. The caller does not wait for
-// workers that have not started by the time every task is claimed. If a task throws, the remaining tasks still run and the first exception is
-// rethrown by parallel_for.
+// workers that have not started by the time every task is claimed. If a task throws, the remaining tasks
+// still run and the first exception is rethrown by parallel_for.
 class thread_pool {
  public:
   explicit thread_pool(std::size_t threads) : state_(std::make_unique<state>()) {
@@ -135,7 +135,7 @@ class thread_pool {
     const void* context = nullptr;
     std::size_t count = 0;
     std::atomic<std::size_t> next{0};
-    std::size_t jobs = 0;                 // number of the last job
+    std::size_t jobs = 0;                  // number of the last job
     std::atomic<std::size_t> open_job{0};  // 0: none open
     std::atomic<std::size_t> inside{0};    // workers that entered the current job
     std::size_t sleepers = 0;              // workers waiting on `wake`, under `mutex`
