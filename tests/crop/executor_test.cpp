@@ -1,5 +1,6 @@
 // Executors: every index exactly once, pools reused across calls, exceptions carried back.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <stdexcept>
 #include <thread>
@@ -40,8 +41,10 @@ TEST_CASE("a thread pool runs tasks on several threads") {
     int seen = most.load();
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
     }
-    // Wait (bounded) for the others so the overlap is observable even on a busy machine.
-    for (int spin = 0; spin < 2000 && inside.load() < 3; ++spin) std::this_thread::yield();
+    // Wait for a second participant, bounded by time rather than by a spin count: a worker that
+    // sleeps takes a scheduler slice to wake on a loaded machine, which can outlast any fixed spin.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (inside.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     inside.fetch_sub(1);
   });
   CHECK(most.load() >= 2);
