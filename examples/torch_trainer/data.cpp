@@ -107,7 +107,8 @@ mat3 plane_rotation(std::size_t i, std::size_t j, double angle) {
 float sample_linear(const pgps::nifti::image<float>& img, const vec& p) {
   const auto& e = img.extent;
   const double fz = std::floor(p[0]), fy = std::floor(p[1]), fx = std::floor(p[2]);
-  const auto z0 = static_cast<std::int64_t>(fz), y0 = static_cast<std::int64_t>(fy), x0 = static_cast<std::int64_t>(fx);
+  const auto z0 = static_cast<std::int64_t>(fz), y0 = static_cast<std::int64_t>(fy),
+             x0 = static_cast<std::int64_t>(fx);
   const double tz = p[0] - fz, ty = p[1] - fy, tx = p[2] - fx;
   double sum = 0.0;
   for (int dz = 0; dz < 2; ++dz) {
@@ -147,7 +148,8 @@ subject load_subject(const std::string& t1_path, const std::string& atlas_path) 
   pgps::require(atlas.extent == s.t1.extent, "the atlas '", atlas_path, "' has extent ", atlas.extent,
                 " but the T1 '", t1_path, "' has ", s.t1.extent, "; they must share one grid");
   for (std::size_t a = 0; a < 3; ++a) {
-    pgps::require(std::abs(atlas.spacing[a] - s.t1.spacing[a]) < 1e-4, "the atlas and the T1 have different spacing");
+    pgps::require(std::abs(atlas.spacing[a] - s.t1.spacing[a]) < 1e-4,
+                  "the atlas and the T1 have different spacing");
   }
   s.labels = pgps::nifti::make_image<std::uint8_t>(atlas.extent, atlas.spacing);
   std::array<std::int64_t, structures.size()> counts{};
@@ -160,15 +162,15 @@ subject load_subject(const std::string& t1_path, const std::string& atlas_path) 
     }
   }
   for (std::size_t c = 0; c < structures.size(); ++c) {
-    pgps::require(counts[c] > 0, "the atlas '", atlas_path, "' has no voxel of ", structures[c].name, " (label ",
-                  structures[c].aal_label, "); is it the AAL atlas?");
+    pgps::require(counts[c] > 0, "the atlas '", atlas_path, "' has no voxel of ", structures[c].name,
+                  " (label ", structures[c].aal_label, "); is it the AAL atlas?");
   }
   return s;
 }
 
 region_grid region_around_structures(const subject& s, double spacing_mm, double margin_mm) {
-  pgps::require(spacing_mm > 0 && margin_mm >= 0, "region grid: spacing ", spacing_mm, " must be > 0 and margin ",
-                margin_mm, " >= 0");
+  pgps::require(spacing_mm > 0 && margin_mm >= 0, "region grid: spacing ", spacing_mm,
+                " must be > 0 and margin ", margin_mm, " >= 0");
   const auto& e = s.labels.extent;
   std::array<std::int64_t, 3> lo{e[0], e[1], e[2]}, hi{-1, -1, -1};
   for (std::int64_t z = 0; z < e[0]; ++z)
@@ -199,18 +201,20 @@ std::int64_t case_volume::voxels_of(std::uint8_t c) const {
 case_volume make_case(const subject& s, const region_grid& grid, const variation& v, std::uint64_t seed,
                       case_kind kind, std::uint64_t index) {
   // Counter words (epoch = kind, iteration = index) keep the kinds' streams apart for one seed.
-  gaussian_source random(pgps::random_stream(pgps::counter{seed, static_cast<std::uint64_t>(kind), index, 0, 0},
-                                             pgps::stream_purpose::user));
+  gaussian_source random(pgps::random_stream(
+      pgps::counter{seed, static_cast<std::uint64_t>(kind), index, 0, 0}, pgps::stream_purpose::user));
   const auto& e = grid.extent;
-  const vec size_mm{static_cast<double>(e[0] - 1) * grid.spacing_mm, static_cast<double>(e[1] - 1) * grid.spacing_mm,
+  const vec size_mm{static_cast<double>(e[0] - 1) * grid.spacing_mm,
+                    static_cast<double>(e[1] - 1) * grid.spacing_mm,
                     static_cast<double>(e[2] - 1) * grid.spacing_mm};
   vec centre{};
   for (std::size_t a = 0; a < 3; ++a) centre[a] = grid.origin_mm[a] + size_mm[a] / 2;
 
   const double degree = std::numbers::pi / 180.0;
-  mat3 linear = multiply(plane_rotation(0, 1, random.uniform(-v.rotation_deg, v.rotation_deg) * degree),
-                         multiply(plane_rotation(0, 2, random.uniform(-v.rotation_deg, v.rotation_deg) * degree),
-                                  plane_rotation(1, 2, random.uniform(-v.rotation_deg, v.rotation_deg) * degree)));
+  mat3 linear =
+      multiply(plane_rotation(0, 1, random.uniform(-v.rotation_deg, v.rotation_deg) * degree),
+               multiply(plane_rotation(0, 2, random.uniform(-v.rotation_deg, v.rotation_deg) * degree),
+                        plane_rotation(1, 2, random.uniform(-v.rotation_deg, v.rotation_deg) * degree)));
   const double scale = random.uniform(1.0 - v.scale, 1.0 + v.scale);
   for (auto& row : linear)
     for (double& m : row) m *= scale;

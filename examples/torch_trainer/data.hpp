@@ -54,14 +54,14 @@ region_grid region_around_structures(const subject& s, double spacing_mm, double
 // a gamma change and Gaussian noise inside the brain.
 struct variation {
   double rotation_deg = 10.0;
-  double scale = 0.10;             // isotropic scale in [1 − s, 1 + s]
+  double scale = 0.10;  // isotropic scale in [1 − s, 1 + s]
   double translation_mm = 4.0;
-  double elastic_sigma_mm = 2.5;   // std of control-point displacements
+  double elastic_sigma_mm = 2.5;  // std of control-point displacements
   double control_spacing_mm = 20.0;
-  double bias_sigma = 0.12;        // std of the log bias field at the control points
+  double bias_sigma = 0.12;  // std of the log bias field at the control points
   double bias_spacing_mm = 40.0;
   double gamma_low = 0.7, gamma_high = 1.5;
-  double noise_max = 0.08;         // noise std drawn in [0, max] × brain intensity std
+  double noise_max = 0.08;  // noise std drawn in [0, max] × brain intensity std
 };
 
 // Which random stream a case comes from. Each kind has its own counter words, so no training
@@ -82,7 +82,9 @@ struct case_volume {
   std::uint64_t index = 0;
 
   pgps::volume_view<const float> image_view() const { return pgps::contiguous_view(image.data(), extent); }
-  pgps::volume_view<const std::uint8_t> label_view() const { return pgps::contiguous_view(label.data(), extent); }
+  pgps::volume_view<const std::uint8_t> label_view() const {
+    return pgps::contiguous_view(label.data(), extent);
+  }
   std::int64_t voxels_of(std::uint8_t c) const;
 };
 

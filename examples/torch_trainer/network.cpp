@@ -8,10 +8,13 @@ namespace pgps_train {
 namespace nn = torch::nn;
 
 conv_block_impl::conv_block_impl(std::int64_t in, std::int64_t out, std::int64_t first_stride) {
-  conv1_ = register_module("conv1", nn::Conv3d(nn::Conv3dOptions(in, out, 3).stride(first_stride).padding(1)));
-  norm1_ = register_module("norm1", nn::InstanceNorm3d(nn::InstanceNorm3dOptions(out).affine(true).eps(1e-5)));
+  conv1_ =
+      register_module("conv1", nn::Conv3d(nn::Conv3dOptions(in, out, 3).stride(first_stride).padding(1)));
+  norm1_ =
+      register_module("norm1", nn::InstanceNorm3d(nn::InstanceNorm3dOptions(out).affine(true).eps(1e-5)));
   conv2_ = register_module("conv2", nn::Conv3d(nn::Conv3dOptions(out, out, 3).padding(1)));
-  norm2_ = register_module("norm2", nn::InstanceNorm3d(nn::InstanceNorm3dOptions(out).affine(true).eps(1e-5)));
+  norm2_ =
+      register_module("norm2", nn::InstanceNorm3d(nn::InstanceNorm3dOptions(out).affine(true).eps(1e-5)));
 }
 
 torch::Tensor conv_block_impl::forward(torch::Tensor x) {
@@ -39,7 +42,8 @@ unet_impl::unet_impl(const unet_options& options) : options_(options) {
   }
   // Decoder stage s goes from stage s+1's resolution to stage s's, deepest first.
   for (std::size_t s = widths_.size() - 1; s-- > 0;) {
-    upsample_->push_back(nn::ConvTranspose3d(nn::ConvTranspose3dOptions(widths_[s + 1], widths_[s], 2).stride(2)));
+    upsample_->push_back(
+        nn::ConvTranspose3d(nn::ConvTranspose3dOptions(widths_[s + 1], widths_[s], 2).stride(2)));
     decoder_->push_back(conv_block(2 * widths_[s], widths_[s], 1));
   }
   heads_ = register_module("heads", nn::ModuleList());
@@ -87,8 +91,10 @@ void init_weights(nn::Module& module) {
       nn::init::kaiming_normal_(weight, 1e-2);
       if (bias.defined()) nn::init::zeros_(bias);
     };
-    if (auto* conv = child->as<nn::Conv3d>()) init(conv->weight, conv->bias);
-    else if (auto* up = child->as<nn::ConvTranspose3d>()) init(up->weight, up->bias);
+    if (auto* conv = child->as<nn::Conv3d>())
+      init(conv->weight, conv->bias);
+    else if (auto* up = child->as<nn::ConvTranspose3d>())
+      init(up->weight, up->bias);
   }
 }
 
@@ -99,9 +105,11 @@ loss_parts dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& labels
 
   const torch::Tensor valid = labels.ge(0).unsqueeze(1).to(logits.scalar_type());  // N×1×D×H×W
   const torch::Tensor probabilities = torch::softmax(logits, 1).narrow(1, 1, classes - 1) * valid;
-  const torch::Tensor onehot =
-      torch::one_hot(labels.clamp_min(0), classes).permute({0, 4, 1, 2, 3}).narrow(1, 1, classes - 1).to(logits.scalar_type()) *
-      valid;
+  const torch::Tensor onehot = torch::one_hot(labels.clamp_min(0), classes)
+                                   .permute({0, 4, 1, 2, 3})
+                                   .narrow(1, 1, classes - 1)
+                                   .to(logits.scalar_type()) *
+                               valid;
   const std::vector<std::int64_t> axes{0, 2, 3, 4};  // batch Dice: sum over batch and space
   const torch::Tensor intersection = (probabilities * onehot).sum(axes);
   const torch::Tensor predicted = probabilities.sum(axes);
@@ -125,7 +133,8 @@ loss_parts deep_supervision_loss(const std::vector<torch::Tensor>& outputs, cons
     // Nearest-neighbour subsampling by 2^i: the voxel nearest each coarse voxel's centre.
     const std::int64_t step = std::int64_t{1} << i;
     torch::Tensor scaled = labels;
-    for (std::int64_t axis = 1; axis <= 3; ++axis) scaled = scaled.slice(axis, step / 2, labels.size(axis), step);
+    for (std::int64_t axis = 1; axis <= 3; ++axis)
+      scaled = scaled.slice(axis, step / 2, labels.size(axis), step);
     const loss_parts part = dice_ce_loss(outputs[i], scaled);
     const double w = weights[i] / sum;
     total.total = total.total + w * part.total;
@@ -135,7 +144,8 @@ loss_parts deep_supervision_loss(const std::vector<torch::Tensor>& outputs, cons
   return total;
 }
 
-torch::Tensor confusion_counts(const torch::Tensor& predicted, const torch::Tensor& labels, std::int64_t classes) {
+torch::Tensor confusion_counts(const torch::Tensor& predicted, const torch::Tensor& labels,
+                               std::int64_t classes) {
   const torch::Tensor valid = labels.ge(0);
   const torch::Tensor p = predicted.masked_select(valid);
   const torch::Tensor t = labels.masked_select(valid);

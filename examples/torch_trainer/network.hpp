@@ -11,11 +11,11 @@ namespace pgps_train {
 
 struct unet_options {
   std::int64_t in_channels = 1;
-  std::int64_t classes = 5;        // including background
-  std::int64_t pooling = 4;        // strided-conv downsampling steps (all axes)
-  std::int64_t base_width = 8;     // features of the first stage; doubled per stage
-  std::int64_t max_width = 128;    // cap of the doubling (nnU-Net: 320 for 3D)
-  bool deep_supervision = false;   // extra outputs at the coarser decoder stages (training)
+  std::int64_t classes = 5;       // including background
+  std::int64_t pooling = 4;       // strided-conv downsampling steps (all axes)
+  std::int64_t base_width = 8;    // features of the first stage; doubled per stage
+  std::int64_t max_width = 128;   // cap of the doubling (nnU-Net: 320 for 3D)
+  bool deep_supervision = false;  // extra outputs at the coarser decoder stages (training)
 };
 
 // conv3d(3³) – InstanceNorm3d(affine) – LeakyReLU(0.01), twice; the first conv may be strided.
@@ -71,6 +71,7 @@ loss_parts dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& labels
 loss_parts deep_supervision_loss(const std::vector<torch::Tensor>& outputs, const torch::Tensor& labels);
 
 // Hard-label confusion counts per class (tp, fp, fn), over voxels with label >= 0; shape C×3.
-torch::Tensor confusion_counts(const torch::Tensor& predicted, const torch::Tensor& labels, std::int64_t classes);
+torch::Tensor confusion_counts(const torch::Tensor& predicted, const torch::Tensor& labels,
+                               std::int64_t classes);
 
 }  // namespace pgps_train

@@ -19,7 +19,9 @@ using json = nlohmann::json;
 namespace {
 
 json extent_json(const pgps::extent3& e) { return json::array({e[0], e[1], e[2]}); }
-pgps::extent3 extent_from(const json& j) { return {j.at(0).get<std::int64_t>(), j.at(1).get<std::int64_t>(), j.at(2).get<std::int64_t>()}; }
+pgps::extent3 extent_from(const json& j) {
+  return {j.at(0).get<std::int64_t>(), j.at(1).get<std::int64_t>(), j.at(2).get<std::int64_t>()};
+}
 
 // JSON has no NaN; a structure absent from both prediction and truth is written as null.
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -37,12 +39,23 @@ std::array<double, 4> dice_from(const json& j) {
 }
 
 json record_json(const epoch_record& r) {
-  return {{"run", r.run},         {"epoch", r.epoch},        {"stage", r.stage},
-          {"patch", extent_json(r.patch)}, {"batch", r.batch}, {"lr", r.lr},
-          {"loss", r.loss},       {"ce", r.ce},              {"dice_loss", r.dice_loss},
-          {"val_dice", dice_json(r.val_dice)}, {"val_mean_dice", number_or_null(r.val_mean_dice)},
-          {"voxels", r.voxels},   {"train_s", r.train_s},    {"data_s", r.data_s},
-          {"val_s", r.val_s},     {"wall_s", r.wall_s},      {"throughput", r.throughput}};
+  return {{"run", r.run},
+          {"epoch", r.epoch},
+          {"stage", r.stage},
+          {"patch", extent_json(r.patch)},
+          {"batch", r.batch},
+          {"lr", r.lr},
+          {"loss", r.loss},
+          {"ce", r.ce},
+          {"dice_loss", r.dice_loss},
+          {"val_dice", dice_json(r.val_dice)},
+          {"val_mean_dice", number_or_null(r.val_mean_dice)},
+          {"voxels", r.voxels},
+          {"train_s", r.train_s},
+          {"data_s", r.data_s},
+          {"val_s", r.val_s},
+          {"wall_s", r.wall_s},
+          {"throughput", r.throughput}};
 }
 
 epoch_record record_from(const json& j) {
@@ -77,8 +90,11 @@ run_mode mode_from(const std::string& name) {
 json stages_json(const std::vector<pgps::stage>& stages) {
   json out = json::array();
   for (const pgps::stage& st : stages) {
-    out.push_back({{"index", st.index}, {"patch", extent_json(st.patch)}, {"batch", st.batch},
-                   {"first_epoch", st.first_epoch}, {"epochs", st.epochs}});
+    out.push_back({{"index", st.index},
+                   {"patch", extent_json(st.patch)},
+                   {"batch", st.batch},
+                   {"first_epoch", st.first_epoch},
+                   {"epochs", st.epochs}});
   }
   return out;
 }
@@ -96,9 +112,12 @@ std::string format_extent(const pgps::extent3& e) {
 std::string format_duration(double seconds) {
   const auto s = static_cast<long long>(std::llround(std::max(0.0, seconds)));
   char buffer[32];
-  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", s / 3600, (s / 60) % 60);
-  else if (s >= 60) std::snprintf(buffer, sizeof buffer, "%lldm%02llds", s / 60, s % 60);
-  else std::snprintf(buffer, sizeof buffer, "%llds", s);
+  if (s >= 3600)
+    std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", s / 3600, (s / 60) % 60);
+  else if (s >= 60)
+    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", s / 60, s % 60);
+  else
+    std::snprintf(buffer, sizeof buffer, "%llds", s);
   return buffer;
 }
 
@@ -116,7 +135,9 @@ std::string plan_json(const pgps::batch_plan& plan) {
   for (const pgps::slot_plan& s : plan.slots) {
     slots.push_back({s.case_id, s.region.lower[0], s.region.lower[1], s.region.lower[2], s.forced_class});
   }
-  return json{{"patch", extent_json(plan.patch)}, {"global_batch", plan.global_batch}, {"first_slot", plan.first_slot},
+  return json{{"patch", extent_json(plan.patch)},
+              {"global_batch", plan.global_batch},
+              {"first_slot", plan.first_slot},
               {"slots", slots}}
       .dump();
 }
@@ -199,7 +220,8 @@ void save_settings(const std::string& path, const settings& s) {
 
 settings load_settings(const std::string& path) {
   std::ifstream in(path);
-  pgps::require(static_cast<bool>(in), "cannot read '", path, "'; --resume needs the output directory of an earlier run");
+  pgps::require(static_cast<bool>(in), "cannot read '", path,
+                "'; --resume needs the output directory of an earlier run");
   try {
     json j;
     in >> j;
@@ -238,26 +260,31 @@ std::string progress_line(const epoch_record& r, const run_result& run, double e
   std::snprintf(buffer, sizeof buffer,
                 "[%-11s] epoch %3lld/%lld  stage %d/%zu  patch %-9s batch %3lld  loss %7.4f  val Dice %.3f  "
                 "%6.0fk vox/s  train %5.1fs val %4.1fs  ETA %s",
-                r.run.c_str(), static_cast<long long>(r.epoch + 1), static_cast<long long>(epochs), r.stage + 1,
-                run.stages.size(), format_extent(r.patch).c_str(), static_cast<long long>(r.batch), r.loss,
-                r.val_mean_dice, r.throughput / 1000.0, r.train_s, r.val_s, format_duration(eta_s).c_str());
+                r.run.c_str(), static_cast<long long>(r.epoch + 1), static_cast<long long>(epochs),
+                r.stage + 1, run.stages.size(), format_extent(r.patch).c_str(),
+                static_cast<long long>(r.batch), r.loss, r.val_mean_dice, r.throughput / 1000.0, r.train_s,
+                r.val_s, format_duration(eta_s).c_str());
   return buffer;
 }
 
 std::string summary_table(const std::vector<run_result>& runs) {
   const run_result* base = baseline_of(runs);
   std::ostringstream out;
-  out << "| run | wall s | train s | val s | voxels (M) | predicted voxel fraction | measured train-time ratio |";
+  out << "| run | wall s | train s | val s | voxels (M) | predicted voxel fraction | measured train-time "
+         "ratio |";
   for (const auto& st : structures) out << ' ' << st.name << " |";
   out << " mean Dice |\n|---|---:|---:|---:|---:|---:|---:|";
   for (std::size_t k = 0; k < structures.size(); ++k) out << "---:|";
   out << "---:|\n";
   out << std::fixed;
   for (const run_result& r : runs) {
-    out << "| " << mode_name(r.mode) << " | " << std::setprecision(1) << r.wall_s << " | " << r.train_s << " | "
-        << r.val_s << " | " << r.voxels / 1e6 << " | " << std::setprecision(3) << r.predicted_voxel_fraction << " | ";
-    if (base != nullptr && base->train_s > 0) out << r.train_s / base->train_s;
-    else out << "n/a";
+    out << "| " << mode_name(r.mode) << " | " << std::setprecision(1) << r.wall_s << " | " << r.train_s
+        << " | " << r.val_s << " | " << r.voxels / 1e6 << " | " << std::setprecision(3)
+        << r.predicted_voxel_fraction << " | ";
+    if (base != nullptr && base->train_s > 0)
+      out << r.train_s / base->train_s;
+    else
+      out << "n/a";
     out << " |";
     for (const double d : r.dice) out << ' ' << d << " |";
     out << ' ' << r.mean_dice << " |\n";
@@ -273,11 +300,12 @@ void write_epochs_csv(const std::string& path, const std::vector<run_result>& ru
   out << std::setprecision(9);
   for (const run_result& run : runs) {
     for (const epoch_record& r : run.epochs) {
-      out << r.run << ',' << r.epoch << ',' << r.stage << ',' << r.patch[0] << ',' << r.patch[1] << ',' << r.patch[2]
-          << ',' << r.batch << ',' << r.lr << ',' << r.loss << ',' << r.ce << ',' << r.dice_loss;
+      out << r.run << ',' << r.epoch << ',' << r.stage << ',' << r.patch[0] << ',' << r.patch[1] << ','
+          << r.patch[2] << ',' << r.batch << ',' << r.lr << ',' << r.loss << ',' << r.ce << ','
+          << r.dice_loss;
       for (const double d : r.val_dice) out << ',' << d;
-      out << ',' << r.val_mean_dice << ',' << r.voxels << ',' << r.train_s << ',' << r.data_s << ',' << r.val_s << ','
-          << r.wall_s << ',' << r.throughput << '\n';
+      out << ',' << r.val_mean_dice << ',' << r.voxels << ',' << r.train_s << ',' << r.data_s << ','
+          << r.val_s << ',' << r.wall_s << ',' << r.throughput << '\n';
     }
   }
   write_file(path, out.str());
@@ -306,24 +334,34 @@ void write_summary_json(const std::string& path, const settings& s, const case_s
   }
   json structure_list = json::array();
   for (std::size_t k = 0; k < structures.size(); ++k) {
-    structure_list.push_back({{"class", k + 1}, {"name", structures[k].name}, {"aal_label", structures[k].aal_label}});
+    structure_list.push_back(
+        {{"class", k + 1}, {"name", structures[k].name}, {"aal_label", structures[k].aal_label}});
   }
-  const json j{
-      {"runs", list},
-      {"task", {{"structures", structure_list},
-                {"t1", s.t1_path},
-                {"atlas", s.atlas_path},
-                {"grid", {{"extent", extent_json(data.grid.extent)},
-                          {"spacing_mm", data.grid.spacing_mm},
-                          {"origin_mm", data.grid.origin_mm}}},
-                {"training_cases", data.training.size()},
-                {"validation_cases", data.validation.size()},
-                {"test_cases", data.test.size()},
-                {"evaluation", "sliding window, overlap 0.5, Gaussian weighting (sigma = patch/8), Dice per test case"}}},
-      {"settings",
-       {{"epochs", s.epochs}, {"iterations", s.iterations}, {"patch", extent_json(s.patch)}, {"pooling", s.pooling},
-        {"batch", s.batch}, {"width", s.width}, {"threads", s.threads}, {"seed", s.seed}, {"quick", s.quick}}},
-      {"machine", {{"hardware_threads", std::thread::hardware_concurrency()}}}};
+  const json j{{"runs", list},
+               {"task",
+                {{"structures", structure_list},
+                 {"t1", s.t1_path},
+                 {"atlas", s.atlas_path},
+                 {"grid",
+                  {{"extent", extent_json(data.grid.extent)},
+                   {"spacing_mm", data.grid.spacing_mm},
+                   {"origin_mm", data.grid.origin_mm}}},
+                 {"training_cases", data.training.size()},
+                 {"validation_cases", data.validation.size()},
+                 {"test_cases", data.test.size()},
+                 {"evaluation",
+                  "sliding window, overlap 0.5, Gaussian weighting (sigma = patch/8), Dice per test case"}}},
+               {"settings",
+                {{"epochs", s.epochs},
+                 {"iterations", s.iterations},
+                 {"patch", extent_json(s.patch)},
+                 {"pooling", s.pooling},
+                 {"batch", s.batch},
+                 {"width", s.width},
+                 {"threads", s.threads},
+                 {"seed", s.seed},
+                 {"quick", s.quick}}},
+               {"machine", {{"hardware_threads", std::thread::hardware_concurrency()}}}};
   write_file(path, j.dump(2) + "\n");
 }
 
@@ -349,6 +387,7 @@ void write_dice_plot(const std::string& path, const std::vector<run_result>& run
   }
   const double t_end = std::ceil(max_t / t_step) * t_step;
   const double d_end = std::min(1.0, std::ceil(max_d * 10 + 0.5) / 10);
+  const double d_step = d_end > 0.5 ? 0.1 : 0.05;
   const auto x_of = [&](double t) { return left + plot_w * t / t_end; };
   const auto y_of = [&](double d) { return top + plot_h * (1 - d / d_end); };
   const char* colours[] = {"#444444", "#1f77b4", "#e6550d"};
@@ -357,22 +396,26 @@ void write_dice_plot(const std::string& path, const std::vector<run_result>& run
   std::ostringstream svg;
   svg << std::fixed << std::setprecision(1);
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
-      << "\" viewBox=\"0 0 " << width << ' ' << height << "\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n";
+      << "\" viewBox=\"0 0 " << width << ' ' << height
+      << "\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n";
   svg << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg << "<text x=\"" << left << "\" y=\"32\" font-size=\"18\" font-weight=\"bold\">Validation Dice (mean of 4 structures) "
+  svg << "<text x=\"" << left
+      << "\" y=\"32\" font-size=\"18\" font-weight=\"bold\">Validation Dice (mean of 4 structures) "
          "against wall time</text>\n";
-  svg << "<text x=\"" << left << "\" y=\"50\" font-size=\"12\" fill=\"#555\">full-patch validation boxes after every "
+  svg << "<text x=\"" << left
+      << "\" y=\"50\" font-size=\"12\" fill=\"#555\">full-patch validation boxes after every "
          "epoch; vertical lines: the run enters its next PGPS stage</text>\n";
   for (double t = 0; t <= t_end + 1e-9; t += t_step) {
-    svg << "<line x1=\"" << x_of(t) << "\" y1=\"" << top << "\" x2=\"" << x_of(t) << "\" y2=\"" << top + plot_h
-        << "\" stroke=\"#eee\"/>\n";
-    svg << "<text x=\"" << x_of(t) << "\" y=\"" << top + plot_h + 18 << "\" font-size=\"12\" text-anchor=\"middle\">"
-        << std::setprecision(0) << t << std::setprecision(1) << "</text>\n";
+    svg << "<line x1=\"" << x_of(t) << "\" y1=\"" << top << "\" x2=\"" << x_of(t) << "\" y2=\""
+        << top + plot_h << "\" stroke=\"#eee\"/>\n";
+    svg << "<text x=\"" << x_of(t) << "\" y=\"" << top + plot_h + 18
+        << "\" font-size=\"12\" text-anchor=\"middle\">" << std::setprecision(0) << t << std::setprecision(1)
+        << "</text>\n";
   }
-  for (int i = 0; i <= 10; ++i) {
-    const double d = d_end * i / 10;
-    svg << "<line x1=\"" << left << "\" y1=\"" << y_of(d) << "\" x2=\"" << left + plot_w << "\" y2=\"" << y_of(d)
-        << "\" stroke=\"#eee\"/>\n";
+  for (int i = 0; i * d_step <= d_end + 1e-9; ++i) {
+    const double d = i * d_step;
+    svg << "<line x1=\"" << left << "\" y1=\"" << y_of(d) << "\" x2=\"" << left + plot_w << "\" y2=\""
+        << y_of(d) << "\" stroke=\"#eee\"/>\n";
     svg << "<text x=\"" << left - 8 << "\" y=\"" << y_of(d) + 4 << "\" font-size=\"12\" text-anchor=\"end\">"
         << std::setprecision(2) << d << std::setprecision(1) << "</text>\n";
   }
@@ -387,13 +430,17 @@ void write_dice_plot(const std::string& path, const std::vector<run_result>& run
   for (const run_result& r : runs) {
     const auto m = static_cast<std::size_t>(r.mode);
     // Stage boundaries: the wall time at which the first epoch of each later stage began.
+    // Labels near the top (validation Dice is low while stages change), two rows per run,
+    // alternating, so that close boundaries do not overprint.
+    int boundary = 0;
     for (std::size_t i = 1; i < r.epochs.size(); ++i) {
       if (r.epochs[i].stage == r.epochs[i - 1].stage) continue;
+      const double label_y = top + 12 + 11.0 * static_cast<double>(2 * (m == 0 ? 0 : m - 1) + boundary++ % 2);
       const double x = x_of(r.epochs[i - 1].wall_s);
       svg << "<line x1=\"" << x << "\" y1=\"" << top << "\" x2=\"" << x << "\" y2=\"" << top + plot_h
           << "\" stroke=\"" << colours[m] << "\" stroke-opacity=\"0.45\" stroke-dasharray=\"3 4\"/>\n";
-      svg << "<text x=\"" << x + 2 << "\" y=\"" << top + plot_h - 6 - 12.0 * static_cast<double>(m)
-          << "\" font-size=\"9\" fill=\"" << colours[m] << "\">" << format_extent(r.epochs[i].patch) << "</text>\n";
+      svg << "<text x=\"" << x + 2 << "\" y=\"" << label_y << "\" font-size=\"9\" fill=\"" << colours[m]
+          << "\">" << format_extent(r.epochs[i].patch) << "</text>\n";
     }
     svg << "<polyline fill=\"none\" stroke=\"" << colours[m] << "\" stroke-width=\"2.2\"";
     if (*dashes[m] != '\0') svg << " stroke-dasharray=\"" << dashes[m] << "\"";
@@ -411,13 +458,13 @@ void write_dice_plot(const std::string& path, const std::vector<run_result>& run
     svg << "<line x1=\"" << lx << "\" y1=\"" << legend_y << "\" x2=\"" << lx + 28 << "\" y2=\"" << legend_y
         << "\" stroke=\"" << colours[m] << "\" stroke-width=\"2.2\"";
     if (*dashes[m] != '\0') svg << " stroke-dasharray=\"" << dashes[m] << "\"";
-    svg << "/>\n<text x=\"" << lx + 34 << "\" y=\"" << legend_y + 4 << "\" font-size=\"12\">" << mode_name(r.mode)
-        << "</text>\n";
+    svg << "/>\n<text x=\"" << lx + 34 << "\" y=\"" << legend_y + 4 << "\" font-size=\"12\">"
+        << mode_name(r.mode) << "</text>\n";
     std::ostringstream detail;
-    detail << std::fixed << std::setprecision(0) << "train " << r.train_s << " s, test Dice " << std::setprecision(3)
-           << r.mean_dice;
-    svg << "<text x=\"" << lx + 34 << "\" y=\"" << legend_y + 19 << "\" font-size=\"10\" fill=\"#555\">" << detail.str()
-        << "</text>\n";
+    detail << std::fixed << std::setprecision(0) << "train " << r.train_s << " s, test Dice "
+           << std::setprecision(3) << r.mean_dice;
+    svg << "<text x=\"" << lx + 34 << "\" y=\"" << legend_y + 19 << "\" font-size=\"10\" fill=\"#555\">"
+        << detail.str() << "</text>\n";
     legend_y += 44;
   }
   svg << "</svg>\n";

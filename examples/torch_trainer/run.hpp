@@ -20,26 +20,26 @@ inline const char* mode_name(run_mode m) {
   return m == run_mode::constant ? "constant" : m == run_mode::efficiency ? "efficiency" : "performance";
 }
 inline const char* mode_title(run_mode m) {
-  return m == run_mode::constant      ? "constant patch (baseline)"
-         : m == run_mode::efficiency  ? "PGPS resource-efficient (constant batch)"
-                                      : "PGPS performance (constant voxels)";
+  return m == run_mode::constant     ? "constant patch (baseline)"
+         : m == run_mode::efficiency ? "PGPS resource-efficient (constant batch)"
+                                     : "PGPS performance (constant voxels)";
 }
 
 struct settings {
   // training
-  std::int64_t epochs = 20;
+  std::int64_t epochs = 30;
   std::int64_t iterations = 60;
   pgps::extent3 patch{32, 32, 48};  // (z, y, x) target patch
-  std::int64_t pooling = 4;          // 2x downsamplings per axis; the PGPS step is 2^pooling
-  std::int64_t batch = 2;            // b0: the baseline's batch
-  std::int64_t width = 8;            // features of the first U-Net stage
+  std::int64_t pooling = 4;         // 2x downsamplings per axis; the PGPS step is 2^pooling
+  std::int64_t batch = 2;           // b0: the baseline's batch
+  std::int64_t width = 8;           // features of the first U-Net stage
   std::int64_t max_width = 128;
   // nnU-Net's deep supervision (losses at the coarser decoder stages too). Off by default: in
   // this short CPU budget it delayed learning (val Dice still 0 after 700 iterations vs 0.38).
   bool deep_supervision = false;
-  double foreground_fraction = 0.33; // nnU-Net's oversample_foreground_percent, all runs
+  double foreground_fraction = 0.33;  // nnU-Net's oversample_foreground_percent, all runs
   double learning_rate = 0.01;
-  std::uint64_t seed = 12345;        // network init and curriculum draws; data uses data_seed
+  std::uint64_t seed = 12345;  // network init and curriculum draws; data uses data_seed
   // data
   std::uint64_t data_seed = 2025;
   double spacing_mm = 2.0;
@@ -67,14 +67,14 @@ struct epoch_record {
   pgps::extent3 patch;
   std::int64_t batch = 0;
   double lr = 0;
-  double loss = 0, ce = 0, dice_loss = 0;        // means over the epoch's iterations
-  std::array<double, 4> val_dice{};              // per structure, on the validation boxes
+  double loss = 0, ce = 0, dice_loss = 0;  // means over the epoch's iterations
+  std::array<double, 4> val_dice{};        // per structure, on the validation boxes
   double val_mean_dice = 0;
-  double voxels = 0;                             // voxels trained on in this epoch
-  double train_s = 0, val_s = 0;                 // this epoch
-  double data_s = 0;                             // of train_s: planning and filling the batches
-  double wall_s = 0;                             // since the run started, at the end of the epoch
-  double throughput = 0;                         // voxels / train_s
+  double voxels = 0;              // voxels trained on in this epoch
+  double train_s = 0, val_s = 0;  // this epoch
+  double data_s = 0;              // of train_s: planning and filling the batches
+  double wall_s = 0;              // since the run started, at the end of the epoch
+  double throughput = 0;          // voxels / train_s
 };
 
 struct run_result {
@@ -83,12 +83,12 @@ struct run_result {
   std::vector<epoch_record> epochs;
   double predicted_voxel_fraction = 1.0;
   double wall_s = 0, train_s = 0, val_s = 0, eval_s = 0;
-  double data_s = 0;                            // of train_s: pgps planning and filling
+  double data_s = 0;  // of train_s: pgps planning and filling
   double voxels = 0;
-  bool finished = false;                        // trained all epochs and evaluated
-  std::array<double, 4> dice{};                 // test cases, sliding window, mean over cases
+  bool finished = false;         // trained all epochs and evaluated
+  std::array<double, 4> dice{};  // test cases, sliding window, mean over cases
   double mean_dice = 0;
-  std::vector<std::array<double, 4>> case_dice; // per test case
+  std::vector<std::array<double, 4>> case_dice;  // per test case
 };
 
 struct case_sets {
@@ -99,7 +99,8 @@ struct case_sets {
 using progress_sink = std::function<void(const epoch_record&, const run_result&, double eta_s)>;
 
 // Trains (or resumes) one run into settings.output_dir/<mode>/ and evaluates it.
-run_result train_run(run_mode mode, const settings& s, const case_sets& data, bool resume, const progress_sink& progress);
+run_result train_run(run_mode mode, const settings& s, const case_sets& data, bool resume,
+                     const progress_sink& progress);
 
 // The stages and predicted voxel fraction of a run, without training (for the summary).
 void plan_run(run_mode mode, const settings& s, const case_sets& data, run_result& out);

@@ -156,10 +156,9 @@ class run_session {
     torch::manual_seed(static_cast<std::uint64_t>(s_.seed));  // the same initial network for every run
     unet net(unet_options{1, class_count, s_.pooling, s_.width, s_.max_width, s_.deep_supervision});
     init_weights(*net);
-    torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(s_.learning_rate)
-                                                       .momentum(0.99)
-                                                       .nesterov(true)
-                                                       .weight_decay(3e-5));
+    torch::optim::SGD optimizer(
+        net->parameters(),
+        torch::optim::SGDOptions(s_.learning_rate).momentum(0.99).nesterov(true).weight_decay(3e-5));
 
     std::int64_t start_epoch = 0;
     if (resume && fs::exists(files_.checkpoint / "state.pt")) {
@@ -190,8 +189,10 @@ class run_session {
     const double wall_before = result.wall_s;
     for (std::int64_t epoch = start_epoch; epoch < s_.epochs; ++epoch) {
       const pgps::stage stage = feed_.stage_for(epoch);
-      const double lr = s_.learning_rate * std::pow(1.0 - static_cast<double>(epoch) / static_cast<double>(s_.epochs), 0.9);
-      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      const double lr =
+          s_.learning_rate * std::pow(1.0 - static_cast<double>(epoch) / static_cast<double>(s_.epochs), 0.9);
+      for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
 
       epoch_record record;
       record.run = mode_name(mode_);
@@ -207,7 +208,8 @@ class run_session {
         const auto data_start = clock_type::now();
         pgps::libtorch::batch b = feed_.next(epoch, iteration);
         data_s += seconds_since(data_start);
-        plans << "{\"epoch\":" << epoch << ",\"iteration\":" << iteration << ",\"plan\":" << plan_json(b.plan) << "}\n";
+        plans << "{\"epoch\":" << epoch << ",\"iteration\":" << iteration << ",\"plan\":" << plan_json(b.plan)
+              << "}\n";
         optimizer.zero_grad();
         const loss_parts loss = deep_supervision_loss(net->forward_all(b.image), b.label);
         loss.total.backward();
@@ -243,11 +245,12 @@ class run_session {
       save_checkpoint(net, optimizer, result);
       progress(record, result, eta(result, epoch));
 
-      const bool stop = s_.stop_after_epochs >= 0 && epoch + 1 >= s_.stop_after_epochs && epoch + 1 < s_.epochs;
+      const bool stop =
+          s_.stop_after_epochs >= 0 && epoch + 1 >= s_.stop_after_epochs && epoch + 1 < s_.epochs;
       if (stop) {
         write_text(files_.dir / "next_plan.json", plan_json(feed_.plan(epoch + 1, 0)) + "\n");
-        std::cout << "  stopped " << mode_name(mode_) << " after epoch " << epoch << " (--stop-after " << s_.stop_after_epochs
-                  << "); resume with --resume " << s_.output_dir << "\n";
+        std::cout << "  stopped " << mode_name(mode_) << " after epoch " << epoch << " (--stop-after "
+                  << s_.stop_after_epochs << "); resume with --resume " << s_.output_dir << "\n";
         return result;
       }
     }
@@ -269,7 +272,8 @@ class run_session {
     pgps::foreground_sampler_options options = pgps::foreground_sampler_options::nnunet();
     options.foreground_fraction = 1.0;
     const pgps::foreground_sampler sampler(make_dataset(data_.validation), options);
-    return pgps::make_batch_plan(sampler, curriculum_.target_patch(), s_.validation_boxes, s_.data_seed ^ 0x5a17ULL, 0, 0);
+    return pgps::make_batch_plan(sampler, curriculum_.target_patch(), s_.validation_boxes,
+                                 s_.data_seed ^ 0x5a17ULL, 0, 0);
   }
 
   pgps::libtorch::batch fill_validation(pgps::batch_plan plan) const {
@@ -310,7 +314,8 @@ class run_session {
       for (std::size_t first = 0; first < tiles.size(); first += static_cast<std::size_t>(s_.batch)) {
         pgps::batch_plan plan;
         plan.patch = patch;
-        for (std::size_t t = first; t < std::min(tiles.size(), first + static_cast<std::size_t>(s_.batch)); ++t) {
+        for (std::size_t t = first; t < std::min(tiles.size(), first + static_cast<std::size_t>(s_.batch));
+             ++t) {
           plan.slots.push_back({static_cast<std::int64_t>(id), tiles[t], pgps::no_forced_class});
         }
         plan.global_batch = static_cast<std::int64_t>(plan.slots.size());
@@ -338,7 +343,8 @@ class run_session {
       }
       const torch::Tensor predicted = (scores / weights.clamp_min(1e-8)).argmax(0);
       const torch::Tensor labels =
-          torch::from_blob(const_cast<std::uint8_t*>(c.label.data()), {e[0], e[1], e[2]}, torch::kUInt8).to(torch::kInt64);
+          torch::from_blob(const_cast<std::uint8_t*>(c.label.data()), {e[0], e[1], e[2]}, torch::kUInt8)
+              .to(torch::kInt64);
       result.case_dice.push_back(dice_from_counts(confusion_counts(predicted, labels, class_count)));
     }
     for (std::size_t k = 0; k < result.dice.size(); ++k) {
@@ -394,12 +400,14 @@ auto with_curriculum(run_mode mode, const settings& s, const case_sets& data, F&
     case run_mode::constant:
       break;
   }
-  return f(pgps::presets::constant_baseline(s.patch, s.batch, s.epochs, s.iterations, training_sampler(s, data), s.seed));
+  return f(pgps::presets::constant_baseline(s.patch, s.batch, s.epochs, s.iterations,
+                                            training_sampler(s, data), s.seed));
 }
 
 }  // namespace
 
-run_result train_run(run_mode mode, const settings& s, const case_sets& data, bool resume, const progress_sink& progress) {
+run_result train_run(run_mode mode, const settings& s, const case_sets& data, bool resume,
+                     const progress_sink& progress) {
   torch::set_num_threads(s.threads);
   return with_curriculum(mode, s, data, [&](auto curriculum) {
     run_session<decltype(curriculum)> session(mode, s, data, std::move(curriculum));

@@ -47,12 +47,14 @@ pgps::dataset dataset_of(const std::vector<small_case>& cases) {
 }
 
 // Voxel (z, y, x) of a box cut from a case, with the cropper's default padding (image 0, label −1).
-float expected_image(const small_case& c, const pgps::box& b, std::int64_t z, std::int64_t y, std::int64_t x) {
+float expected_image(const small_case& c, const pgps::box& b, std::int64_t z, std::int64_t y,
+                     std::int64_t x) {
   const pgps::index3 p{b.lower[0] + z, b.lower[1] + y, b.lower[2] + x};
   if (!pgps::box{{0, 0, 0}, c.extent}.contains(p)) return 0.0f;
   return c.image[static_cast<std::size_t>(pgps::linear_offset(p, c.extent))];
 }
-std::int64_t expected_label(const small_case& c, const pgps::box& b, std::int64_t z, std::int64_t y, std::int64_t x) {
+std::int64_t expected_label(const small_case& c, const pgps::box& b, std::int64_t z, std::int64_t y,
+                            std::int64_t x) {
   const pgps::index3 p{b.lower[0] + z, b.lower[1] + y, b.lower[2] + x};
   if (!pgps::box{{0, 0, 0}, c.extent}.contains(p)) return -1;
   return c.label[static_cast<std::size_t>(pgps::linear_offset(p, c.extent))];
@@ -60,8 +62,10 @@ std::int64_t expected_label(const small_case& c, const pgps::box& b, std::int64_
 
 void require_batch_matches(const pgps::libtorch::batch& b, const std::vector<small_case>& cases) {
   const pgps::extent3 p = b.plan.patch;
-  REQUIRE(b.image.sizes() == std::vector<std::int64_t>{static_cast<std::int64_t>(b.plan.slots.size()), 1, p[0], p[1], p[2]});
-  REQUIRE(b.label.sizes() == std::vector<std::int64_t>{static_cast<std::int64_t>(b.plan.slots.size()), p[0], p[1], p[2]});
+  REQUIRE(b.image.sizes() ==
+          std::vector<std::int64_t>{static_cast<std::int64_t>(b.plan.slots.size()), 1, p[0], p[1], p[2]});
+  REQUIRE(b.label.sizes() ==
+          std::vector<std::int64_t>{static_cast<std::int64_t>(b.plan.slots.size()), p[0], p[1], p[2]});
   REQUIRE(b.image.scalar_type() == torch::kFloat32);
   REQUIRE(b.label.scalar_type() == torch::kInt64);
   const auto image = b.image.accessor<float, 5>();
@@ -118,7 +122,8 @@ TEST_CASE("wrap shares pgps-owned memory and keeps it alive as long as the tenso
   view = torch::Tensor();
   CHECK(watch.expired());  // released with the last tensor
 
-  PGPS_REQUIRE_ERROR(pgps::libtorch::wrap(std::make_shared<std::vector<float>>(5), {2, 3}), "sizes hold 6 elements");
+  PGPS_REQUIRE_ERROR(pgps::libtorch::wrap(std::make_shared<std::vector<float>>(5), {2, 3}),
+                     "sizes hold 6 elements");
   PGPS_REQUIRE_ERROR(pgps::libtorch::wrap(std::shared_ptr<std::vector<float>>(), {1}), "null");
   PGPS_REQUIRE_ERROR(pgps::libtorch::wrap(std::make_shared<std::vector<float>>(1), {-1}), "negative");
 }
@@ -139,7 +144,8 @@ TEST_CASE("fill_batch crops straight into float/int64 tensors with nnU-Net paddi
   CHECK(b.label.min().item<std::int64_t>() == -1);
 
   SECTION("other element types") {
-    const auto small = pgps::libtorch::fill_batch<pgps::libtorch::tensor_types<double, std::int32_t>>(cropper, plan, views, 1);
+    const auto small = pgps::libtorch::fill_batch<pgps::libtorch::tensor_types<double, std::int32_t>>(
+        cropper, plan, views, 1);
     CHECK(small.image.scalar_type() == torch::kFloat64);
     CHECK(small.label.scalar_type() == torch::kInt32);
     CHECK(torch::equal(small.label.to(torch::kInt64), b.label));
@@ -157,7 +163,8 @@ TEST_CASE("feed follows the curriculum and keeps its state in a torch archive", 
   std::vector<pgps::training_case<float, std::uint8_t>> views;
   for (const auto& c : cases) views.push_back(c.view());
   const pgps::foreground_sampler sampler(dataset_of(cases));
-  auto curriculum = pgps::presets::pgps_efficiency(pgps::extent3{8, 8, 8}, pgps::extent3{2, 2, 2}, 2, 6, 3, sampler, 99);
+  auto curriculum =
+      pgps::presets::pgps_efficiency(pgps::extent3{8, 8, 8}, pgps::extent3{2, 2, 2}, 2, 6, 3, sampler, 99);
   using curriculum_type = decltype(curriculum);
   pgps::thread_pool pool(2);
   using cropper_type = pgps::cropper<pgps::thread_pool&>;
@@ -206,7 +213,8 @@ TEST_CASE("feed follows the curriculum and keeps its state in a torch archive", 
     PGPS_REQUIRE_ERROR(restored.load(archive, "other"), "is not a string");
   }
   SECTION("a state from another configuration is refused") {
-    auto other = pgps::presets::pgps_efficiency(pgps::extent3{8, 8, 8}, pgps::extent3{2, 2, 2}, 2, 6, 3, sampler, 7);
+    auto other =
+        pgps::presets::pgps_efficiency(pgps::extent3{8, 8, 8}, pgps::extent3{2, 2, 2}, 2, 6, 3, sampler, 7);
     PGPS_REQUIRE_ERROR(feed.restore(other.save_state()), "seed");
   }
   SECTION("bad construction") {

@@ -40,15 +40,24 @@ namespace pgps::libtorch {
 template <class T>
 constexpr ::torch::Dtype dtype_of() {
   using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, float>) return ::torch::kFloat32;
-  else if constexpr (std::is_same_v<U, double>) return ::torch::kFloat64;
-  else if constexpr (std::is_same_v<U, ::c10::Half>) return ::torch::kFloat16;
-  else if constexpr (std::is_same_v<U, std::uint8_t>) return ::torch::kUInt8;
-  else if constexpr (std::is_same_v<U, std::int8_t>) return ::torch::kInt8;
-  else if constexpr (std::is_same_v<U, std::int16_t>) return ::torch::kInt16;
-  else if constexpr (std::is_same_v<U, std::int32_t>) return ::torch::kInt32;
-  else if constexpr (std::is_same_v<U, std::int64_t>) return ::torch::kInt64;
-  else static_assert(sizeof(U) == 0, "pgps::libtorch: torch has no dtype for this element type");
+  if constexpr (std::is_same_v<U, float>)
+    return ::torch::kFloat32;
+  else if constexpr (std::is_same_v<U, double>)
+    return ::torch::kFloat64;
+  else if constexpr (std::is_same_v<U, ::c10::Half>)
+    return ::torch::kFloat16;
+  else if constexpr (std::is_same_v<U, std::uint8_t>)
+    return ::torch::kUInt8;
+  else if constexpr (std::is_same_v<U, std::int8_t>)
+    return ::torch::kInt8;
+  else if constexpr (std::is_same_v<U, std::int16_t>)
+    return ::torch::kInt16;
+  else if constexpr (std::is_same_v<U, std::int32_t>)
+    return ::torch::kInt32;
+  else if constexpr (std::is_same_v<U, std::int64_t>)
+    return ::torch::kInt64;
+  else
+    static_assert(sizeof(U) == 0, "pgps::libtorch: torch has no dtype for this element type");
 }
 
 // The elements of a contiguous CPU tensor of element type T, for pgps to write into. Checked
@@ -58,8 +67,9 @@ std::span<T> span_of(const ::torch::Tensor& tensor) {
   require(tensor.defined(), "torch tensor is undefined");
   require(tensor.device().is_cpu(), "torch tensor is on ", tensor.device().str(),
           "; pgps fills CPU tensors (copy to the device after filling, or use the CUDA cropper)");
-  require(tensor.scalar_type() == dtype_of<T>(), "torch tensor has dtype ", ::c10::toString(tensor.scalar_type()),
-          " but the buffer element type is ", ::c10::toString(dtype_of<T>()));
+  require(tensor.scalar_type() == dtype_of<T>(), "torch tensor has dtype ",
+          ::c10::toString(tensor.scalar_type()), " but the buffer element type is ",
+          ::c10::toString(dtype_of<T>()));
   require(tensor.is_contiguous(), "torch tensor of sizes ", tensor.sizes(), " is not contiguous");
   return {tensor.data_ptr<T>(), static_cast<std::size_t>(tensor.numel())};
 }
@@ -78,7 +88,8 @@ template <class T>
           " elements but the buffer has ", owner->size());
   T* data = owner->data();
   auto keep_alive = [owner = std::move(owner)](void*) mutable { owner.reset(); };
-  return ::torch::from_blob(data, sizes, std::move(keep_alive), ::torch::TensorOptions().dtype(dtype_of<T>()));
+  return ::torch::from_blob(data, sizes, std::move(keep_alive),
+                            ::torch::TensorOptions().dtype(dtype_of<T>()));
 }
 
 // One filled batch: images N×C×D×H×W, labels N×D×H×W, and the plan they were cut from.
@@ -109,7 +120,8 @@ batch fill_batch(const Cropper& cropper, batch_plan plan, const Cases& cases, st
   batch out;
   out.image = ::torch::empty({n, channels, p[0], p[1], p[2]}, options(dtype_of<typename Types::image>()));
   out.label = ::torch::empty({n, p[0], p[1], p[2]}, options(dtype_of<typename Types::label>()));
-  cropper.fill(plan, cases, span_of<typename Types::image>(out.image), span_of<typename Types::label>(out.label));
+  cropper.fill(plan, cases, span_of<typename Types::image>(out.image),
+               span_of<typename Types::label>(out.label));
   out.plan = std::move(plan);
   return out;
 }
@@ -167,8 +179,10 @@ class feed {
   }
   void load(::torch::serialize::InputArchive& archive, const std::string& key = "pgps.curriculum") {
     ::c10::IValue value;
-    require(archive.try_read(key, value), "torch archive has no entry '", key, "'; it was not saved by feed::save");
-    require(value.isString(), "torch archive entry '", key, "' is not a string; it was not saved by feed::save");
+    require(archive.try_read(key, value), "torch archive has no entry '", key,
+            "'; it was not saved by feed::save");
+    require(value.isString(), "torch archive entry '", key,
+            "' is not a string; it was not saved by feed::save");
     restore(value.toStringRef());
   }
 
