@@ -232,6 +232,14 @@ int main(int argc, char** argv) {
       if (deep_supervision) s.deep_supervision = true;
       if (!patch_text.empty()) s.patch = parse_extent(patch_text, "--patch");
       if (!runs_text.empty()) s.runs = parse_runs(runs_text);
+      // The U-Net halves every axis `pooling` times and concatenates skips, so each axis of the
+      // target patch (and of every PGPS stage, which grows in steps of 2^pooling) must divide.
+      const std::int64_t step = std::int64_t{1} << s.pooling;
+      for (int a = 0; a < pgps::axis_count; ++a) {
+        pgps::require(s.patch[a] % step == 0, "--patch ", s.patch, " axis ", a,
+                      " is not a multiple of 2^pooling = ", step, "; the U-Net with --pooling ", s.pooling,
+                      " needs that");
+      }
       fs::create_directories(s.output_dir);
       save_settings((fs::path(s.output_dir) / "settings.json").string(), s);
     }
