@@ -9,6 +9,7 @@
 #include "pgps/core/error.hpp"
 #include "pgps/core/geometry.hpp"
 #include "pgps/core/rng.hpp"
+#include "pgps/sampling/batch_plan.hpp"
 
 namespace pgps {
 
@@ -124,6 +125,20 @@ PGPS_HD constexpr lower_corner_range random_box_range(const extent3& shape, cons
 PGPS_HD constexpr index3 uniform_lower_corner(random_stream& stream, const lower_corner_range& r) {
   return {stream.uniform_int(r.min[0], r.max[0]), stream.uniform_int(r.min[1], r.max[1]),
           stream.uniform_int(r.min[2], r.max[2])};
+}
+
+// The two kinds of slot every sampler plans: a box around a chosen voxel (of class `forced`, or
+// no_forced_class), and an unforced box drawn uniformly from the placement's range (z, y, x draws).
+inline slot_plan centred_slot(std::int64_t case_id, const index3& voxel, std::int32_t forced,
+                              const extent3& shape, const extent3& patch, placement where,
+                              const extent3& extra_pad) {
+  return {case_id, box{place_around(voxel, shape, patch, where, extra_pad), patch}, forced};
+}
+
+inline slot_plan uniform_slot(random_stream& stream, std::int64_t case_id, const extent3& shape,
+                              const extent3& patch, placement where, const extent3& extra_pad) {
+  return {case_id, box{uniform_lower_corner(stream, random_box_range(shape, patch, where, extra_pad)), patch},
+          no_forced_class};
 }
 
 // Throws when placement p cannot place `patch` in a case of extent `shape` (inside_image and a

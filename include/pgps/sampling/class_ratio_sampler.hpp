@@ -86,15 +86,10 @@ class class_ratio_sampler {
           it - cumulative.begin(), static_cast<std::ptrdiff_t>(cumulative.size()) - 1));
       if (index.stored_count(c) > 0) {
         const index3 voxel = index.random_location(c, stream);
-        return {
-            case_id,
-            box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
-            c};
+        return centred_slot(case_id, voxel, c, shape, request.patch, options_.where, options_.extra_pad);
       }
     }
-    const index3 lower = uniform_lower_corner(
-        stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
-    return {case_id, box{lower, request.patch}, no_forced_class};
+    return uniform_slot(stream, case_id, shape, request.patch, options_.where, options_.extra_pad);
   }
 
   const dataset& data() const { return data_; }

@@ -85,14 +85,9 @@ class foreground_sampler {
     if (forced && !classes.empty()) {
       const std::int32_t c = classes[static_cast<std::size_t>(stream.below(classes.size()))];
       const index3 voxel = data_[case_id].index->random_location(c, stream);
-      return {
-          case_id,
-          box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
-          c};
+      return centred_slot(case_id, voxel, c, shape, request.patch, options_.where, options_.extra_pad);
     }
-    const index3 lower = uniform_lower_corner(
-        stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
-    return {case_id, box{lower, request.patch}, no_forced_class};
+    return uniform_slot(stream, case_id, shape, request.patch, options_.where, options_.extra_pad);
   }
 
   const dataset& data() const { return data_; }

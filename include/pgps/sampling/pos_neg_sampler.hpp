@@ -80,14 +80,9 @@ class pos_neg_sampler {
             static_cast<std::int64_t>(stream.below(static_cast<std::uint64_t>(index.foreground_count()))));
       }
       const index3 voxel = index.random_location(c, stream);
-      return {
-          case_id,
-          box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
-          c};
+      return centred_slot(case_id, voxel, c, shape, request.patch, options_.where, options_.extra_pad);
     }
-    const index3 lower = uniform_lower_corner(
-        stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
-    return {case_id, box{lower, request.patch}, no_forced_class};
+    return uniform_slot(stream, case_id, shape, request.patch, options_.where, options_.extra_pad);
   }
 
   double positive_ratio() const { return pos_ratio_; }

@@ -34,9 +34,7 @@ class uniform_sampler {
     const std::int64_t case_id = data_.pick_case(stream);
     const extent3& shape = data_[case_id].shape;
     check_placement(shape, request.patch, options_.where, case_id);
-    const index3 lower = uniform_lower_corner(
-        stream, random_box_range(shape, request.patch, options_.where, options_.extra_pad));
-    return {case_id, box{lower, request.patch}, no_forced_class};
+    return uniform_slot(stream, case_id, shape, request.patch, options_.where, options_.extra_pad);
   }
 
   const dataset& data() const { return data_; }

@@ -47,9 +47,8 @@ class weight_map_sampler {
     const extent3& shape = data_[case_id].shape;
     check_placement(shape, request.patch, options_.where, case_id);
     const index3 voxel = draw_voxel(case_id, stream.uniform01());
-    return {case_id,
-            box{place_around(voxel, shape, request.patch, options_.where, options_.extra_pad), request.patch},
-            no_forced_class};
+    return centred_slot(case_id, voxel, no_forced_class, shape, request.patch, options_.where,
+                        options_.extra_pad);
   }
 
   // The voxel of case `case_id` that the uniform number u in [0, 1) selects.
