@@ -44,7 +44,7 @@ TEST_CASE("a thread pool runs tasks on several threads") {
     // Wait for a second participant, bounded by time rather than by a spin count: a worker that
     // sleeps takes a scheduler slice to wake on a loaded machine, which can outlast any fixed spin.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (inside.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    while (most.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     inside.fetch_sub(1);
   });
   CHECK(most.load() >= 2);
