@@ -40,7 +40,8 @@ PGPS_HD constexpr Out convert_value(In v) {
     return static_cast<Out>(v);
   } else {
     using out_limits = std::numeric_limits<Out>;
-    if (v != v) return Out{0};
+    // NaN: std::isnan is neither constexpr in C++20 nor callable on the device.
+    if (v != v) return Out{0};  // NOLINT(misc-redundant-expression)
     // The bounds as In may round away from zero (2^63 - 1 -> 2^63); >= and <= keep the
     // remaining range strictly inside Out, so the truncating cast below is defined.
     if (v >= static_cast<In>(out_limits::max())) return out_limits::max();
@@ -57,7 +58,7 @@ PGPS_HD constexpr Out convert_value(In v) {
 // floating-point outputs): pad values are checked with this before a fill writes anything.
 template <voxel_type Out>
 constexpr bool representable_as(double value) {
-  if (value != value) return std::is_floating_point_v<Out>;
+  if (value != value) return std::is_floating_point_v<Out>;  // NaN NOLINT(misc-redundant-expression)
   if constexpr (std::is_integral_v<Out>) {
     if (value < static_cast<double>(std::numeric_limits<Out>::lowest()) ||
         value > static_cast<double>(std::numeric_limits<Out>::max())) {

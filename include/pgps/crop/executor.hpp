@@ -59,7 +59,7 @@ class thread_pool {
     require(threads >= 1, "thread pool size ", threads, " must be >= 1 (the calling thread counts as one)");
     state_->workers.reserve(threads - 1);
     for (std::size_t t = 1; t < threads; ++t) {
-      state_->workers.emplace_back([s = state_.get()](std::stop_token stop) { s->work(stop); });
+      state_->workers.emplace_back([s = state_.get()](const std::stop_token& stop) { s->work(stop); });
     }
   }
 
