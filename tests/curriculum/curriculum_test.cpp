@@ -4,20 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "corner_sampler.hpp"
 #include "pgps/curriculum.hpp"
 #include "pgps_catch.hpp"
 
 using pgps::extent3;
 
 namespace {
-// A test sampler: slot s takes case s at the origin, so a plan shows which slots a rank got.
-struct corner_sampler {
-  pgps::slot_plan plan_slot(const pgps::slot_request& request) const {
-    return {static_cast<std::int64_t>(request.where.slot), pgps::box{{0, 0, 0}, request.patch},
-            pgps::no_forced_class};
-  }
-};
-static_assert(pgps::Sampler<corner_sampler>);
+using pgps_test::corner_sampler;
 
 // The stage list of the example, written out: patch, batch (performance mode).
 struct expected_stage {

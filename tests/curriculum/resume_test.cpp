@@ -5,18 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "corner_sampler.hpp"
 #include "pgps/curriculum.hpp"
 #include "pgps_catch.hpp"
 
 using pgps::extent3;
 
 namespace {
-struct corner_sampler {
-  pgps::slot_plan plan_slot(const pgps::slot_request& request) const {
-    return {static_cast<std::int64_t>(request.where.slot), pgps::box{{0, 0, 0}, request.patch},
-            pgps::no_forced_class};
-  }
-};
+using pgps_test::corner_sampler;
 
 // A validation metric with plateaus: rises in steps, flat in between.
 double metric_of(std::int64_t epoch) {

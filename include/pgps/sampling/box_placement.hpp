@@ -10,6 +10,8 @@
 #include "pgps/core/geometry.hpp"
 #include "pgps/core/rng.hpp"
 #include "pgps/sampling/batch_plan.hpp"
+#include "pgps/sampling/dataset.hpp"
+#include "pgps/sampling/sampler.hpp"
 
 namespace pgps {
 
@@ -150,6 +152,22 @@ inline void check_placement(const extent3& shape, const extent3& patch, placemen
          "nnunet "
          "placement to pad");
   }
+}
+
+// The start every sampler's plan_slot shares: its random stream, the case (always the first
+// draw), and the check that placement `where` can place the request's patch in that case.
+struct slot_start {
+  random_stream stream;
+  std::int64_t case_id = 0;
+  extent3 shape;
+};
+
+inline slot_start start_slot(const dataset& data, const slot_request& request, placement where) {
+  slot_start start{random_stream(request.where, stream_purpose::sampling), 0, {}};
+  start.case_id = data.pick_case(start.stream);
+  start.shape = data[start.case_id].shape;
+  check_placement(start.shape, request.patch, where, start.case_id);
+  return start;
 }
 
 // Python's round(): round half to even on the exact double value.

@@ -72,10 +72,7 @@ class class_ratio_sampler {
 
   // Draws: case, the class (one uniform draw), then the location; or z, y, x of a random box.
   slot_plan plan_slot(const slot_request& request) const {
-    random_stream stream(request.where, stream_purpose::sampling);
-    const std::int64_t case_id = data_.pick_case(stream);
-    const extent3& shape = data_[case_id].shape;
-    check_placement(shape, request.patch, options_.where, case_id);
+    auto [stream, case_id, shape] = start_slot(data_, request, options_.where);
     const class_index& index = *data_[case_id].index;
     const std::vector<double>& cumulative = (*cumulative_)[static_cast<std::size_t>(case_id)];
     const double total = cumulative.back();

@@ -73,10 +73,7 @@ class foreground_sampler {
   // Draws: case, [probabilistic: the forcing coin], then either the class (uniform among the
   // case's present foreground classes), the location and no more, or z, y, x of a uniform box.
   slot_plan plan_slot(const slot_request& request) const {
-    random_stream stream(request.where, stream_purpose::sampling);
-    const std::int64_t case_id = data_.pick_case(stream);
-    const extent3& shape = data_[case_id].shape;
-    check_placement(shape, request.patch, options_.where, case_id);
+    auto [stream, case_id, shape] = start_slot(data_, request, options_.where);
     const bool forced =
         options_.rule == oversampling_rule::last_slots
             ? forced_by_slot_rule(request.where.slot, request.global_batch, options_.foreground_fraction)

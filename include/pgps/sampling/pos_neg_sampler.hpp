@@ -63,10 +63,7 @@ class pos_neg_sampler {
   // Draws: case, the pos/neg coin, then the foreground rank and location, or the background
   // location; or, for a missing side under uniform_box, z, y, x of a random box.
   slot_plan plan_slot(const slot_request& request) const {
-    random_stream stream(request.where, stream_purpose::sampling);
-    const std::int64_t case_id = data_.pick_case(stream);
-    const extent3& shape = data_[case_id].shape;
-    check_placement(shape, request.patch, options_.where, case_id);
+    auto [stream, case_id, shape] = start_slot(data_, request, options_.where);
     const class_index& index = *data_[case_id].index;
     const bool has_fg = index.foreground_count() > 0;
     const bool has_bg = index.stored_count(0) > 0;

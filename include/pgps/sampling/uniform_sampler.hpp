@@ -30,10 +30,7 @@ class uniform_sampler {
 
   // Draws: case, then z, y, x of the lower corner.
   slot_plan plan_slot(const slot_request& request) const {
-    random_stream stream(request.where, stream_purpose::sampling);
-    const std::int64_t case_id = data_.pick_case(stream);
-    const extent3& shape = data_[case_id].shape;
-    check_placement(shape, request.patch, options_.where, case_id);
+    auto [stream, case_id, shape] = start_slot(data_, request, options_.where);
     return uniform_slot(stream, case_id, shape, request.patch, options_.where, options_.extra_pad);
   }
 

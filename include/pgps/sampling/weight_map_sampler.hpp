@@ -42,10 +42,7 @@ class weight_map_sampler {
 
   // Draws: case, one uniform for the voxel.
   slot_plan plan_slot(const slot_request& request) const {
-    random_stream stream(request.where, stream_purpose::sampling);
-    const std::int64_t case_id = data_.pick_case(stream);
-    const extent3& shape = data_[case_id].shape;
-    check_placement(shape, request.patch, options_.where, case_id);
+    auto [stream, case_id, shape] = start_slot(data_, request, options_.where);
     const index3 voxel = draw_voxel(case_id, stream.uniform01());
     return centred_slot(case_id, voxel, no_forced_class, shape, request.patch, options_.where,
                         options_.extra_pad);
