@@ -16,8 +16,22 @@
 // drift in the load of the shared machine between benchmarks cancels. The 2-thread runs time
 // the 1-thread fill the same way and report vs_single_thread. Bytes are output bytes (with
 // int64 labels the fill reads 2 bytes per label voxel and writes 8; memcpy reads and writes 8).
+//
+// Two more bounds, measured in the same run, say how much of a gap to memcpy is the memory
+// system's and how much the fill's:
+// - gather_vs_memcpy (1 thread): memcpy time ÷ the time to only read every cache line of the
+//   source rows the fill reads, in the fill's order (image row, then label row, per y), with
+//   software prefetch at the best of a few distances. A row at a random offset spans more cache
+//   lines than its bytes fill (1.64× at 32³), and scattered rows get no help from the hardware
+//   prefetchers, so this read alone can take longer than memcpy. vs_gather = gather time ÷ fill
+//   time: the share of the read-only bound the whole fill (reads, conversion, writes) reaches.
+// - memcpy_scaling (2 threads): two threads each copying half the bytes from the cold pools,
+//   rate over one thread's memcpy of all of them. Where that is below 1.7, memory bandwidth
+//   bounds any copy's two-thread speed-up, the fill's included.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -136,6 +150,101 @@ double time_fill(const Crop& crop, const std::vector<pgps::batch_plan>& plans, b
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// One source row the fill reads: its first byte and length.
+struct source_row {
+  const char* first;
+  std::size_t bytes;
+};
+
+// The rows a plan's fill reads, in the fill's order: per slot, per z, per y, the image row then
+// the label row (the benchmark's boxes lie inside the volume, so every row is read whole).
+std::vector<source_row> source_rows(const pgps::batch_plan& plan) {
+  const dataset& d = data();
+  std::vector<source_row> rows;
+  const auto width = static_cast<std::size_t>(plan.patch[2]);
+  for (const pgps::slot_plan& slot : plan.slots) {
+    const auto& source = d.cases[static_cast<std::size_t>(slot.case_id)];
+    for (std::int64_t z = 0; z < plan.patch[0]; ++z) {
+      for (std::int64_t y = 0; y < plan.patch[1]; ++y) {
+        const pgps::index3 at{slot.region.lower[0] + z, slot.region.lower[1] + y, slot.region.lower[2]};
+        rows.push_back({reinterpret_cast<const char*>(source.image.data + source.image.offset(at)),
+                        width * sizeof(float)});
+        rows.push_back({reinterpret_cast<const char*>(source.label.data + source.label.offset(at)),
+                        width * sizeof(std::int16_t)});
+      }
+    }
+  }
+  return rows;
+}
+
+// Seconds to read one byte of every cache line of the rows of `iterations` plans (cycled as the
+// fill cycles them), prefetching the lines of the row `distance` rows ahead.
+double time_gather(const std::vector<std::vector<source_row>>& plans_rows, std::int64_t iterations,
+                   std::size_t distance) {
+  unsigned sum = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t i = 0; i < iterations; ++i) {
+    const std::vector<source_row>& rows = plans_rows[static_cast<std::size_t>(i) % plan_count];
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      if (distance > 0 && r + distance < rows.size()) {
+        const source_row& ahead = rows[r + distance];
+        for (std::size_t b = 0; b < ahead.bytes; b += 64) __builtin_prefetch(ahead.first + b);
+        __builtin_prefetch(ahead.first + ahead.bytes - 1);
+      }
+      const source_row& row = rows[r];
+      for (std::size_t b = 0; b < row.bytes; b += 64) sum += static_cast<unsigned char>(row.first[b]);
+      sum += static_cast<unsigned char>(row.first[row.bytes - 1]);
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The fastest of a few prefetch distances: the read-only bound of the fill (see the header).
+double best_gather(const std::vector<pgps::batch_plan>& plans, std::int64_t iterations) {
+  std::vector<std::vector<source_row>> plans_rows;
+  for (const pgps::batch_plan& plan : plans) plans_rows.push_back(source_rows(plan));
+  double best = time_gather(plans_rows, iterations, 0);
+  for (const std::size_t distance : {4, 8, 16, 32})
+    best = std::min(best, time_gather(plans_rows, iterations, distance));
+  return best;
+}
+
+// Seconds for `iterations` copies of the fill's output bytes by two threads: each copies half
+// of the image bytes and half of the label bytes, from its own consecutive parts of the pools
+// (as time_memcpy reads them), into its own halves of the output buffers.
+template <class OI, class OL>
+double time_memcpy_two_threads(buffers<OI, OL>& out, std::int64_t iterations) {
+  const dataset& d = data();
+  struct stream {
+    char* destination;
+    const char* pool;
+    std::size_t half;   // bytes per thread
+    std::size_t step;   // pool part size, a whole number of cache lines
+    std::size_t parts;  // parts in the pool
+  };
+  auto make_stream = [](char* destination, std::size_t bytes, const std::vector<char>& pool) {
+    const std::size_t half = bytes / 2;
+    const std::size_t step = (half + 63) & ~std::size_t{63};
+    return stream{destination, pool.data(), half, step, pool.size() / step};
+  };
+  const std::array<stream, 2> streams{
+      make_stream(reinterpret_cast<char*>(out.image.data()), out.image.size() * sizeof(OI), d.image_pool),
+      make_stream(reinterpret_cast<char*>(out.label.data()), out.label.size() * sizeof(OL), d.label_pool)};
+  const pgps::thread_pool pool(2);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t i = 0; i < iterations; ++i) {
+    pool.parallel_for(2, [&](std::size_t t) {
+      const std::size_t part = 2 * static_cast<std::size_t>(i) + t;
+      for (const stream& s : streams) {
+        std::memcpy(s.destination + t * s.half, s.pool + (part % s.parts) * s.step, s.half);
+      }
+    });
+    benchmark::ClobberMemory();
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 // Args: patch edge, threads. OI/OL: output element types.
 template <class OI, class OL>
 void fill_benchmark(benchmark::State& state) {
@@ -157,10 +266,16 @@ void fill_benchmark(benchmark::State& state) {
   const double fill_seconds = time_fill(crop, plans, out, iterations);
   const double memcpy_seconds = time_memcpy(out, iterations);
   state.counters["vs_memcpy"] = memcpy_seconds / fill_seconds;
-  if (threads > 1) {
+  if (threads == 1) {
+    const double gather_seconds = best_gather(plans, iterations);
+    state.counters["gather_vs_memcpy"] = memcpy_seconds / gather_seconds;
+    state.counters["vs_gather"] = gather_seconds / fill_seconds;
+  } else {
     const pgps::cropper<> single;
     const double single_seconds = time_fill(single, plans, out, iterations);
     state.counters["vs_single_thread"] = single_seconds / fill_seconds;
+    if (threads == 2)
+      state.counters["memcpy_scaling"] = memcpy_seconds / time_memcpy_two_threads(out, iterations);
   }
 }
 

@@ -247,9 +247,11 @@ class row_prefetcher {
   }
 
   // Rows kept in flight: about lead_bytes of them, so that many DRAM requests overlap, but
-  // little enough to stay in L1 until copied.
+  // little enough to stay in L1 until copied. 2 KiB per stream (image and label each) read
+  // 10-20% faster than 4 or 8 KiB at 32³ and 64³ in interleaved A/B runs of the crop benchmark
+  // on a 2-core EPYC VM; 1 KiB was as fast.
   std::int64_t rows_ahead() const {
-    constexpr std::int64_t lead_bytes = 4096;
+    constexpr std::int64_t lead_bytes = 2048;
     const std::int64_t row_bytes = count_ * static_cast<std::int64_t>(sizeof(In)) + 64;
     return std::clamp<std::int64_t>(lead_bytes / row_bytes, 2, 64);
   }
