@@ -575,12 +575,6 @@ void write_plot(const plan_summary& p, const std::string& path) {
   if (!file) pgps::fail("--plot: writing '", path, "' failed");
 }
 
-std::string without_prefix(std::string_view message) {
-  constexpr std::string_view prefix = "pgps: ";
-  if (message.substr(0, prefix.size()) == prefix) message.remove_prefix(prefix.size());
-  return std::string(message);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -646,7 +640,7 @@ int main(int argc, char** argv) {
     }
     if (!o.plot.empty()) write_plot(plan, o.plot);
   } catch (const pgps::error& e) {
-    std::cerr << "pgps-plan: error: " << without_prefix(e.what()) << '\n';
+    std::cerr << "pgps-plan: error: " << e.reason() << '\n';
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "pgps-plan: error: " << e.what() << '\n';

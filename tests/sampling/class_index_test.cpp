@@ -183,6 +183,20 @@ TEST_CASE("class index rejects bad labels and bad options", "[class_index][error
   PGPS_REQUIRE_ERROR(class_index::build(huge, o), "at most 2^32");
   pgps::volume_view<const std::int8_t> two_channels{small.data(), extent3{1, 3, 4}, index3{12, 4, 1}, 2, 12};
   PGPS_REQUIRE_ERROR(class_index::build(two_channels, o), "one channel, got 2");
+  // Raw views with strides that revisit voxels would count them twice.
+  pgps::volume_view<const std::int8_t> zero_strides{small.data(), e, index3{0, 0, 1}};
+  PGPS_REQUIRE_ERROR(class_index::build(zero_strides, o),
+                     "class index: labels: volume stride [0, 0, 1] has a non-positive entry on axis 0");
+  pgps::volume_view<const std::int8_t> overlapping{small.data(), e, index3{4, 4, 1}};
+  PGPS_REQUIRE_ERROR(class_index::build(overlapping, o), "class index: labels: volume strides [4, 4, 1]");
+  // Subsampling that would keep no location of a present class.
+  o.subsample = true;
+  o.min_samples = 0;
+  o.min_fraction = 0.0;
+  PGPS_REQUIRE_ERROR(class_index::build(pgps::contiguous_view(small.data(), e), o),
+                     "min_samples 0 and min_fraction 0 would store no location");
+  o.min_samples = 1;
+  REQUIRE(class_index::build(pgps::contiguous_view(small.data(), e), o).stored_count(0) == 1);
 }
 
 TEST_CASE("class index files round-trip and reject corrupt, truncated and foreign files",
@@ -224,6 +238,23 @@ TEST_CASE("class index files round-trip and reject corrupt, truncated and foreig
     out << "#!/bin/sh\necho not an index\n";
   }
   PGPS_REQUIRE_ERROR(class_index::load(path), "not a pgps class index file");
+  // A well-formed file whose class 1 has voxels but no stored location: samplers could not
+  // draw one, so loading refuses it.
+  {
+    pgps::detail::byte_writer w;
+    w.bytes.assign(std::begin(class_index::file_magic), std::end(class_index::file_magic));
+    w.put<std::uint32_t>(class_index::file_version);
+    w.put<std::uint32_t>(0);  // background not indexed, not subsampled
+    for (const std::int64_t axis : {1, 1, 2}) w.put<std::int64_t>(axis);
+    w.put<std::int32_t>(2);
+    for (int c = 0; c < 2; ++c) {
+      w.put<std::int64_t>(1);   // one voxel of each class
+      w.put<std::uint64_t>(0);  // none stored
+    }
+    w.put<std::uint64_t>(pgps::detail::fnv1a64(w.bytes.data() + 8, w.bytes.size() - 8));
+    PGPS_REQUIRE_ERROR(class_index::deserialize(w.bytes),
+                       "1 voxels of class 1 but stores none of their locations");
+  }
   std::remove(path.c_str());
   PGPS_REQUIRE_ERROR(class_index::load(path), "cannot open class index file");
 }

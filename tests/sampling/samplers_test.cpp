@@ -301,14 +301,16 @@ TEST_CASE("pos/neg sampler: MONAI ratio, centres of the drawn side, boxes inside
   CHECK(std::abs(positive - 0.75 * total) < 4 * sd);
   check_ranks_and_determinism(sampler, patch);
 
-  // allow_smaller pads where the patch exceeds the case; inside_image refuses to plan.
-  options.where = placement::inside_image_allow_smaller;
-  const pos_neg_sampler smaller(t.data, options);
-  for (const slot_plan& s : plan_many(smaller, extent3{30, 4, 30}, 4, 20, 3)) {
+  // By default (allow_smaller) a patch larger than the case is padded, as the curriculum's
+  // growing patch needs; placement::inside_image refuses to plan it.
+  REQUIRE(pos_neg_sampler_options{}.where == placement::inside_image_allow_smaller);
+  for (const slot_plan& s : plan_many(sampler, extent3{30, 4, 30}, 4, 20, 3)) {
     check_bounds(s, t.data[s.case_id].shape, extent3{30, 4, 30}, placement::inside_image_allow_smaller, true);
     REQUIRE(box_has_class(t, s, s.forced_class));
   }
-  PGPS_REQUIRE_ERROR(make_batch_plan(sampler, extent3{30, 4, 30}, 4, 1, 0, 0), "allow_smaller");
+  options.where = placement::inside_image;
+  const pos_neg_sampler strict(t.data, options);
+  PGPS_REQUIRE_ERROR(make_batch_plan(strict, extent3{30, 4, 30}, 4, 1, 0, 0), "allow_smaller");
 }
 
 TEST_CASE("pos/neg sampler: positive centres are uniform over foreground voxels", "[posneg][statistics]") {
@@ -483,6 +485,11 @@ TEST_CASE("weight map sampler rejects bad weights", "[weights][errors]") {
   dataset mismatch;
   PGPS_REQUIRE_ERROR(mismatch.add_case(index, contiguous_view<const float>(wrong.data(), extent3{3, 3, 3})),
                      "weights of extent [3, 3, 3] but labels of extent [2, 2, 2]");
+  // A raw view whose strides revisit voxels: each voxel would be weighted more than once.
+  const pgps::volume_view<const float> revisiting{wrong.data(), e, index3{0, 2, 1}};
+  PGPS_REQUIRE_ERROR(mismatch.add_case(index, revisiting),
+                     "dataset: case 0 weights: volume stride [0, 2, 1] has a non-positive entry on axis 0");
+  REQUIRE(mismatch.empty());
 }
 
 TEST_CASE("grid sampler: sliding-window tiles cover every case", "[grid]") {

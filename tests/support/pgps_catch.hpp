@@ -25,7 +25,9 @@ inline auto message_contains(const std::string& text) {
 }
 }  // namespace pgps_test
 
-// Requires that expr throws pgps::error whose message contains text.
-#define PGPS_REQUIRE_ERROR(expr, text)  \
-  REQUIRE_THROWS_AS(expr, pgps::error); \
-  REQUIRE_THROWS_WITH(expr, pgps_test::message_contains(text))
+// Requires that expr throws pgps::error whose message contains text, and that a wrapped inner
+// error kept only one "pgps: " prefix (context is added with error::reason()).
+#define PGPS_REQUIRE_ERROR(expr, text)                          \
+  REQUIRE_THROWS_AS(expr, pgps::error);                         \
+  REQUIRE_THROWS_WITH(expr, pgps_test::message_contains(text)); \
+  REQUIRE_THROWS_WITH(expr, !pgps_test::message_contains(": pgps: "))

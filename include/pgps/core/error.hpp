@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace pgps {
 
@@ -12,6 +13,14 @@ namespace pgps {
 class error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+
+  // The message without its leading "pgps: ", for wrapping it in more context.
+  std::string_view reason() const noexcept {
+    constexpr std::string_view prefix = "pgps: ";
+    std::string_view message = what();
+    if (message.starts_with(prefix)) message.remove_prefix(prefix.size());
+    return message;
+  }
 };
 
 namespace detail {

@@ -368,7 +368,7 @@ void check_volume(const volume_view<const T>& v, std::size_t case_id, const char
   try {
     check_strides_injective(v.extent, v.stride, v.channels, v.channel_stride);
   } catch (const error& e) {
-    fail("case ", case_id, ": ", what, ": ", e.what());
+    fail("case ", case_id, ": ", what, ": ", e.reason());
   }
 }
 

@@ -308,6 +308,11 @@ class_index class_index::build(const volume_view<const L>& labels, const class_i
   require(all_positive(labels.extent), "class index: label extent ", labels.extent,
           " has a non-positive axis; each axis must be >= 1");
   require(labels.channels == 1, "class index: a label volume has one channel, got ", labels.channels);
+  try {
+    detail::check_strides_injective(labels.extent, labels.stride, 1, 0);
+  } catch (const error& e) {
+    fail("class index: labels: ", e.reason());
+  }
   require(options.num_classes >= 1, "class index: num_classes ", options.num_classes, " must be >= 1");
   if constexpr (std::numeric_limits<L>::max() < std::numeric_limits<std::int32_t>::max()) {
     require(options.num_classes <= static_cast<std::int64_t>(std::numeric_limits<L>::max()) + 1,
@@ -317,6 +322,11 @@ class_index class_index::build(const volume_view<const L>& labels, const class_i
   require(options.min_samples >= 0, "class index: min_samples ", options.min_samples, " must be >= 0");
   require(options.min_fraction >= 0.0 && options.min_fraction <= 1.0, "class index: min_fraction ",
           options.min_fraction, " must lie in [0, 1]");
+  // Samplers draw a stored location of every class that has voxels; with both at 0 a present
+  // class would store none.
+  require(!options.subsample || options.min_samples > 0 || options.min_fraction > 0.0,
+          "class index: subsampling with min_samples 0 and min_fraction 0 would store no location of a class "
+          "that has voxels; make at least one of them positive");
   const std::int64_t n = voxel_count(labels.extent);
   require(n <= detail::max_indexed_voxels, "class index: volume ", labels.extent, " has ", n,
           " voxels; locations are 32-bit offsets, so at most 2^32 = ", detail::max_indexed_voxels,
@@ -494,6 +504,9 @@ inline class_index class_index::deserialize(std::span<const unsigned char> bytes
             "class index file has invalid counts for class ", c, ": ", t, " voxels, ", s, " stored");
     require(c >= 1 || index.background_indexed_ || s == 0,
             "class index file stores background locations but says it does not");
+    require(s > 0 || t == 0 || (c == 0 && !index.background_indexed_), "class index file has ", t,
+            " voxels of class ", c,
+            " but stores none of their locations; an indexed class with voxels stores >= 1");
     index.true_counts_[c] = t;
     index.begins_[c + 1] = index.begins_[c] + s;
     total += t;
@@ -538,7 +551,7 @@ inline class_index class_index::load(const std::string& path) {
   try {
     return deserialize(bytes);
   } catch (const error& e) {
-    fail("'", path, "': ", std::string(e.what()).substr(6));  // drop the inner "pgps: "
+    fail("'", path, "': ", e.reason());
   }
 }
 

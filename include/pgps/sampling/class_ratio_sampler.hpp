@@ -19,8 +19,9 @@
 namespace pgps {
 
 struct class_ratio_sampler_options {
-  std::vector<double> ratios;                 // one per class, index 0 = background; finite, >= 0, sum > 0
-  placement where = placement::inside_image;  // MONAI keeps the box inside the image
+  std::vector<double> ratios;  // one per class, index 0 = background; finite, >= 0, sum > 0
+  // MONAI keeps the box inside the image; a patch larger than a case is padded (allow_smaller).
+  placement where = placement::inside_image_allow_smaller;
   extent3 extra_pad{};
   // renormalize (MONAI): classes absent from a case get ratio 0 for that case; a case with
   // none of the wanted classes gets an unforced random box. uniform_box: the ratios are used

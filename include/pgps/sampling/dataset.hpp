@@ -42,6 +42,11 @@ class dataset {
               weights.extent, " but labels of extent ", index->shape());
       require(weights.channels == 1, "dataset: case ", size(), " weights must have one channel, got ",
               weights.channels);
+      try {
+        detail::check_strides_injective(weights.extent, weights.stride, 1, 0);
+      } catch (const error& e) {
+        fail("dataset: case ", size(), " weights: ", e.reason());
+      }
     }
     cases_.push_back({index->shape(), std::move(index), weights});
     return size() - 1;

@@ -1,5 +1,6 @@
 // MONAI's RandCropByPosNegLabel: the box centre is a foreground voxel with probability
-// pos / (pos + neg), else a background voxel; by default the box is kept inside the image.
+// pos / (pos + neg), else a background voxel; by default the box is kept inside the image (padded
+// on an axis where the patch is larger than the case).
 #pragma once
 
 #include <cmath>
@@ -18,8 +19,10 @@ namespace pgps {
 struct pos_neg_sampler_options {
   double pos = 1.0;
   double neg = 1.0;
-  // MONAI: centre shifted so that the box lies inside the image (allow_smaller = False).
-  placement where = placement::inside_image;
+  // MONAI: centre shifted so that the box lies inside the image; where the patch is larger than
+  // a case, the box covers that axis and is padded (allow_smaller = True), so a growing patch
+  // never fails to plan. placement::inside_image refuses such patches (allow_smaller = False).
+  placement where = placement::inside_image_allow_smaller;
   extent3 extra_pad{};
   // renormalize (MONAI): a case without foreground gets only negative centres, one without
   // background only positive ones. uniform_box: the slot gets an unforced random box when the
