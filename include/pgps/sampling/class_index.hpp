@@ -362,7 +362,9 @@ class_index class_index::build(const volume_view<const L>& labels, const class_i
     }
     counts[u] += length;
     if (resume < 0) {
-      if (runs.size() < run_budget) {
+      // A run of 2^32 voxels (a one-label volume of the largest indexable size) does not fit
+      // the 32-bit length; the second read places it with 64-bit lengths.
+      if (runs.size() < run_budget && length <= std::int64_t{std::numeric_limits<std::uint32_t>::max()}) {
         runs.push_back({static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(length), u});
       } else {
         resume = start;
