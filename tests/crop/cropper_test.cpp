@@ -350,9 +350,47 @@ TEST_CASE("large batches (streaming stores) equal the reference too") {
   const pgps::pad_options pad{{pad_mode::edge, 0.0}, {pad_mode::constant, -1.0}};
   std::vector<float> image_out(pgps::image_elements(plan, 1));
   std::vector<std::int16_t> label_out(pgps::label_elements(plan));
+  const auto image_reference = reference_images<float, float>(plan, {image.view}, pad.image);
+  const auto label_reference = reference_images<std::int16_t, std::int16_t>(plan, {label.view}, pad.label);
   pgps::cropper(pad, pgps::thread_pool(2)).fill(plan, cases, image_out, label_out);
-  REQUIRE(same_bits(image_out, reference_images<float, float>(plan, {image.view}, pad.image)));
-  REQUIRE(same_bits(label_out, reference_images<std::int16_t, std::int16_t>(plan, {label.view}, pad.label)));
+  REQUIRE(same_bits(image_out, image_reference));
+  REQUIRE(same_bits(label_out, label_reference));
+  // The store policy changes where the writes go, never what is written.
+  for (const pgps::store_policy stores : {pgps::store_policy::cached, pgps::store_policy::streaming}) {
+    INFO("store policy " << static_cast<int>(stores));
+    std::fill(image_out.begin(), image_out.end(), -1.0f);
+    std::fill(label_out.begin(), label_out.end(), std::int16_t{7});
+    const pgps::cropper crop(pad, pgps::thread_pool(2), stores);
+    REQUIRE(crop.stores() == stores);
+    crop.fill(plan, cases, image_out, label_out);
+    REQUIRE(same_bits(image_out, image_reference));
+    REQUIRE(same_bits(label_out, label_reference));
+  }
+}
+
+TEST_CASE("small batches with streaming stores equal the reference") {
+  // Forced streaming on rows of 1 to 37 voxels at every alignment: heads, 64-byte bodies,
+  // 16-byte steps and tails of stream_bytes.
+  std::mt19937_64 rng(22);
+  const extent3 extent{5, 7, 40};
+  const auto image = make_test_volume<float>(rng, extent, 1, false, -50.0, 50.0);
+  const auto label = make_test_volume<std::int16_t>(rng, extent, 1, false, 0.0, 3.0);
+  const std::vector<pgps::training_case<float, std::int16_t>> cases{{image.view, label.view}};
+  const pgps::pad_options pad{{pad_mode::reflect, 0.0}, {pad_mode::constant, -1.0}};
+  const pgps::cropper<> crop(pad, pgps::inline_executor{}, pgps::store_policy::streaming);
+  for (std::int64_t width = 1; width <= 37; ++width) {
+    INFO("width " << width);
+    pgps::batch_plan plan;
+    plan.patch = {3, 4, width};
+    for (std::int64_t x = -2; x < 5; ++x)
+      plan.slots.push_back({0, box{{1, 2, x}, plan.patch}, pgps::no_forced_class});
+    std::vector<float> image_out(pgps::image_elements(plan, 1));
+    std::vector<std::int16_t> label_out(pgps::label_elements(plan));
+    crop.fill(plan, cases, image_out, label_out);
+    REQUIRE(same_bits(image_out, reference_images<float, float>(plan, {image.view}, pad.image)));
+    REQUIRE(
+        same_bits(label_out, reference_images<std::int16_t, std::int16_t>(plan, {label.view}, pad.label)));
+  }
 }
 
 TEST_CASE("invalid input is reported before anything is written") {
@@ -462,12 +500,16 @@ TEST_CASE("invalid input is reported before anything is written") {
   CHECK(untouched());
 }
 
-TEST_CASE("unknown pad modes are rejected when the cropper is made") {
+TEST_CASE("unknown pad modes and store policies are rejected when the cropper is made") {
   const auto bad = static_cast<pad_mode>(7);
   PGPS_REQUIRE_ERROR(pgps::cropper<>(pgps::pad_options{{bad, 0.0}, {pad_mode::constant, -1.0}}),
                      "unknown image pad mode 7");
   PGPS_REQUIRE_ERROR(pgps::cropper<>(pgps::pad_options{{pad_mode::edge, 0.0}, {bad, -1.0}}),
                      "unknown label pad mode 7");
+  PGPS_REQUIRE_ERROR(
+      pgps::cropper<>(pgps::pad_options{}, pgps::inline_executor{}, static_cast<pgps::store_policy>(9)),
+      "unknown store policy 9; use store_policy::automatic, store_policy::cached or "
+      "store_policy::streaming");
 }
 
 TEST_CASE("an empty plan fills nothing") {

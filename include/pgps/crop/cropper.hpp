@@ -40,6 +40,19 @@ struct pad_spec {
   double value = 0.0;
 };
 
+// Where a fill's writes go, for rows copied without conversion. Streaming (non-temporal) stores
+// skip reading every output line before writing it and leave the cache to the dataset, but the
+// batch then sits in DRAM rather than in cache.
+enum class store_policy : std::uint8_t {
+  automatic,  // streaming for batches over 16 MiB, which would not stay in cache anyway
+  cached,     // never streaming: the CPU reads the batch right away (CPU training, augmentation)
+  streaming,  // always streaming: the batch goes to a device by DMA or waits in a queue
+};
+
+constexpr bool is_known(store_policy p) {
+  return p == store_policy::automatic || p == store_policy::cached || p == store_policy::streaming;
+}
+
 // nnU-Net's convention by default: images padded with 0, labels with -1 (an "ignore" label that
 // class statistics skip and a loss can mask).
 struct pad_options {
@@ -98,9 +111,10 @@ inline void prefetch_range(const T* first, std::int64_t count) {
 #endif
 }
 
-// Batches larger than this are written with non-temporal (streaming) stores where the CPU has
-// them: such a batch does not stay in cache anyway, and streaming skips reading every output
-// line before writing it (a third of the memory traffic of a copy), as large memcpys do.
+// Under store_policy::automatic, batches larger than this are written with non-temporal
+// (streaming) stores where the CPU has them: such a batch does not stay in cache anyway, and
+// streaming skips reading every output line before writing it (a third of the memory traffic of
+// a copy), as large memcpys do.
 inline constexpr std::size_t streaming_store_bytes = std::size_t{16} << 20;
 
 inline constexpr bool has_streaming_stores =
@@ -405,12 +419,16 @@ class cropper {
  public:
   explicit cropper(pad_options options = {}) requires std::default_initializable<E> : cropper(options, E{}) {}
 
-  cropper(pad_options options, E executor) : options_(options), executor_(std::forward<E>(executor)) {
+  cropper(pad_options options, E executor, store_policy stores = store_policy::automatic)
+      : options_(options), executor_(std::forward<E>(executor)), stores_(stores) {
     detail::check_pad(options_.image, "image");
     detail::check_pad(options_.label, "label");
+    require(is_known(stores_), "unknown store policy ", static_cast<int>(stores_),
+            "; use store_policy::automatic, store_policy::cached or store_policy::streaming");
   }
 
   const pad_options& options() const { return options_; }
+  store_policy stores() const { return stores_; }
   const std::remove_reference_t<E>& executor() const { return executor_; }
 
   // Training: images into an N×C×D×H×W buffer, labels into an N×D×H×W buffer. All cases need
@@ -493,8 +511,10 @@ class cropper {
     const OL label_pad = convert_value<OL>(options_.label.value);
     const pad_options& pad = options_;
     const bool stream = detail::has_streaming_stores &&
-                        image_elements(plan, channels) * sizeof(OI) + label_elements(plan) * sizeof(OL) >=
-                            detail::streaming_store_bytes;
+                        (stores_ == store_policy::streaming ||
+                         (stores_ == store_policy::automatic &&
+                          image_elements(plan, channels) * sizeof(OI) + label_elements(plan) * sizeof(OL) >=
+                              detail::streaming_store_bytes));
     executor_.parallel_for(tasks, [&](std::size_t task) {
       const std::size_t s = task / static_cast<std::size_t>(slabs_per_slot);
       const std::int64_t z_begin =
@@ -553,6 +573,7 @@ class cropper {
 
   pad_options options_;
   E executor_;
+  store_policy stores_ = store_policy::automatic;
 };
 
 }  // namespace pgps
