@@ -332,13 +332,37 @@ TEST_CASE("output is bit-identical for any executor and thread count") {
   }
 }
 
+// A float32 image and its int16 labels in C order, random contents: the nnU-Net batch types,
+// whose same-type rows take the inline copy and, when asked, streaming stores.
+struct float_int16_case {
+  test_volume<float> image;
+  test_volume<std::int16_t> label;
+};
+
+float_int16_case make_float_int16_case(std::uint64_t seed, const extent3& extent) {
+  std::mt19937_64 rng(seed);
+  auto image = make_test_volume<float>(rng, extent, 1, false, -50.0, 50.0);
+  auto label = make_test_volume<std::int16_t>(rng, extent, 1, false, 0.0, 3.0);
+  return {std::move(image), std::move(label)};
+}
+
+// Fills sentinel-initialised buffers with `crop` and requires the naive reference crop.
+template <class Crop>
+void require_reference_fill(const Crop& crop, const pgps::batch_plan& plan, const float_int16_case& source,
+                            const pgps::pad_options& pad) {
+  const std::vector<pgps::training_case<float, std::int16_t>> cases{{source.image.view, source.label.view}};
+  std::vector<float> image_out(pgps::image_elements(plan, 1), -1.0f);
+  std::vector<std::int16_t> label_out(pgps::label_elements(plan), std::int16_t{7});
+  crop.fill(plan, cases, image_out, label_out);
+  REQUIRE(same_bits(image_out, reference_images<float, float>(plan, {source.image.view}, pad.image)));
+  REQUIRE(same_bits(label_out,
+                    reference_images<std::int16_t, std::int16_t>(plan, {source.label.view}, pad.label)));
+}
+
 TEST_CASE("large batches (streaming stores) equal the reference too") {
   // Over pgps::detail::streaming_store_bytes of output; odd row bytes exercise unaligned heads.
-  std::mt19937_64 rng(21);
   const extent3 extent{16, 128, 301};
-  const auto image = make_test_volume<float>(rng, extent, 1, false, -50.0, 50.0);
-  const auto label = make_test_volume<std::int16_t>(rng, extent, 1, false, 0.0, 3.0);
-  const std::vector<pgps::training_case<float, std::int16_t>> cases{{image.view, label.view}};
+  const float_int16_case source = make_float_int16_case(21, extent);
   pgps::batch_plan plan;
   plan.patch = extent;
   for (const index3 lower : {index3{0, 0, 0}, index3{-3, 5, 0}, index3{2, -4, -7}, index3{1, 1, 0},
@@ -348,34 +372,20 @@ TEST_CASE("large batches (streaming stores) equal the reference too") {
   REQUIRE(pgps::image_elements(plan, 1) * sizeof(float) + pgps::label_elements(plan) * sizeof(std::int16_t) >=
           pgps::detail::streaming_store_bytes);
   const pgps::pad_options pad{{pad_mode::edge, 0.0}, {pad_mode::constant, -1.0}};
-  std::vector<float> image_out(pgps::image_elements(plan, 1));
-  std::vector<std::int16_t> label_out(pgps::label_elements(plan));
-  const auto image_reference = reference_images<float, float>(plan, {image.view}, pad.image);
-  const auto label_reference = reference_images<std::int16_t, std::int16_t>(plan, {label.view}, pad.label);
-  pgps::cropper(pad, pgps::thread_pool(2)).fill(plan, cases, image_out, label_out);
-  REQUIRE(same_bits(image_out, image_reference));
-  REQUIRE(same_bits(label_out, label_reference));
   // The store policy changes where the writes go, never what is written.
-  for (const pgps::store_policy stores : {pgps::store_policy::cached, pgps::store_policy::streaming}) {
+  for (const pgps::store_policy stores :
+       {pgps::store_policy::automatic, pgps::store_policy::cached, pgps::store_policy::streaming}) {
     INFO("store policy " << static_cast<int>(stores));
-    std::fill(image_out.begin(), image_out.end(), -1.0f);
-    std::fill(label_out.begin(), label_out.end(), std::int16_t{7});
     const pgps::cropper crop(pad, pgps::thread_pool(2), stores);
     REQUIRE(crop.stores() == stores);
-    crop.fill(plan, cases, image_out, label_out);
-    REQUIRE(same_bits(image_out, image_reference));
-    REQUIRE(same_bits(label_out, label_reference));
+    require_reference_fill(crop, plan, source, pad);
   }
 }
 
 TEST_CASE("small batches with streaming stores equal the reference") {
   // Forced streaming on rows of 1 to 37 voxels at every alignment: heads, 64-byte bodies,
   // 16-byte steps and tails of stream_bytes.
-  std::mt19937_64 rng(22);
-  const extent3 extent{5, 7, 40};
-  const auto image = make_test_volume<float>(rng, extent, 1, false, -50.0, 50.0);
-  const auto label = make_test_volume<std::int16_t>(rng, extent, 1, false, 0.0, 3.0);
-  const std::vector<pgps::training_case<float, std::int16_t>> cases{{image.view, label.view}};
+  const float_int16_case source = make_float_int16_case(22, extent3{5, 7, 40});
   const pgps::pad_options pad{{pad_mode::reflect, 0.0}, {pad_mode::constant, -1.0}};
   const pgps::cropper<> crop(pad, pgps::inline_executor{}, pgps::store_policy::streaming);
   for (std::int64_t width = 1; width <= 37; ++width) {
@@ -384,12 +394,7 @@ TEST_CASE("small batches with streaming stores equal the reference") {
     plan.patch = {3, 4, width};
     for (std::int64_t x = -2; x < 5; ++x)
       plan.slots.push_back({0, box{{1, 2, x}, plan.patch}, pgps::no_forced_class});
-    std::vector<float> image_out(pgps::image_elements(plan, 1));
-    std::vector<std::int16_t> label_out(pgps::label_elements(plan));
-    crop.fill(plan, cases, image_out, label_out);
-    REQUIRE(same_bits(image_out, reference_images<float, float>(plan, {image.view}, pad.image)));
-    REQUIRE(
-        same_bits(label_out, reference_images<std::int16_t, std::int16_t>(plan, {label.view}, pad.label)));
+    require_reference_fill(crop, plan, source, pad);
   }
 }
 
