@@ -141,8 +141,6 @@ std::uint8_t sample_nearest(const pgps::nifti::image<std::uint8_t>& img, const v
 
 subject load_subject(const std::string& t1_path, const std::string& atlas_path) {
   subject s;
-  s.t1_path = t1_path;
-  s.atlas_path = atlas_path;
   s.t1 = pgps::nifti::read<float>(t1_path);
   const auto atlas = pgps::nifti::read<std::int32_t>(atlas_path);
   pgps::require(atlas.extent == s.t1.extent, "the atlas '", atlas_path, "' has extent ", atlas.extent,

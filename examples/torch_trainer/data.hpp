@@ -32,7 +32,6 @@ inline constexpr std::int64_t class_count = 1 + static_cast<std::int64_t>(struct
 struct subject {
   pgps::nifti::image<float> t1;
   pgps::nifti::image<std::uint8_t> labels;  // AAL mapped to 0..4
-  std::string t1_path, atlas_path;
 };
 
 // Reads the T1 and the atlas (same grid required) and maps the atlas to the four classes.

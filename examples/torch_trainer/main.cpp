@@ -312,6 +312,9 @@ int main(int argc, char** argv) {
               << ", " << (fs::path(s.output_dir) / "epochs.csv").string() << ", "
               << (fs::path(s.output_dir) / "dice_vs_time.svg").string() << "\n";
     return 0;
+  } catch (const pgps::error& e) {
+    std::cerr << "pgps-train: " << e.reason() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "pgps-train: " << e.what() << "\n";
     return 1;

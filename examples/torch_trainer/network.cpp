@@ -25,7 +25,7 @@ torch::Tensor conv_block_impl::forward(torch::Tensor x) {
   return x;
 }
 
-unet_impl::unet_impl(const unet_options& options) : options_(options) {
+unet_impl::unet_impl(const unet_options& options) {
   TORCH_CHECK(options.pooling >= 1, "unet: pooling ", options.pooling, " must be >= 1");
   TORCH_CHECK(options.base_width >= 1 && options.max_width >= options.base_width, "unet: widths ",
               options.base_width, " / ", options.max_width, " must satisfy 1 <= base <= max");
@@ -53,36 +53,28 @@ unet_impl::unet_impl(const unet_options& options) : options_(options) {
   }
 }
 
-std::vector<torch::Tensor> unet_impl::forward_all(torch::Tensor x) {
+std::vector<torch::Tensor> unet_impl::forward_heads(torch::Tensor x, std::size_t heads) {
   std::vector<torch::Tensor> skips;
   for (std::size_t s = 0; s < encoder_->size(); ++s) {
     x = encoder_[s]->as<conv_block>()->forward(x);
     if (s + 1 < encoder_->size()) skips.push_back(x);
   }
-  std::vector<torch::Tensor> outputs(heads_->size());
+  std::vector<torch::Tensor> outputs(heads);
   for (std::size_t d = 0; d < decoder_->size(); ++d) {
     x = upsample_[d]->as<nn::ConvTranspose3d>()->forward(x);
     x = torch::cat({x, skips[skips.size() - 1 - d]}, 1);
     x = decoder_[d]->as<conv_block>()->forward(x);
     const std::size_t level = decoder_->size() - 1 - d;  // 0 = full resolution
-    if (level < heads_->size()) outputs[level] = heads_[level]->as<nn::Conv3d>()->forward(x);
+    if (level < heads) outputs[level] = heads_[level]->as<nn::Conv3d>()->forward(x);
   }
   return outputs;
 }
 
-torch::Tensor unet_impl::forward(torch::Tensor x) {
-  std::vector<torch::Tensor> skips;
-  for (std::size_t s = 0; s < encoder_->size(); ++s) {
-    x = encoder_[s]->as<conv_block>()->forward(x);
-    if (s + 1 < encoder_->size()) skips.push_back(x);
-  }
-  for (std::size_t d = 0; d < decoder_->size(); ++d) {
-    x = upsample_[d]->as<nn::ConvTranspose3d>()->forward(x);
-    x = torch::cat({x, skips[skips.size() - 1 - d]}, 1);
-    x = decoder_[d]->as<conv_block>()->forward(x);
-  }
-  return heads_[0]->as<nn::Conv3d>()->forward(x);
+std::vector<torch::Tensor> unet_impl::forward_all(torch::Tensor x) {
+  return forward_heads(x, heads_->size());
 }
+
+torch::Tensor unet_impl::forward(torch::Tensor x) { return forward_heads(x, 1)[0]; }
 
 void init_weights(nn::Module& module) {
   torch::NoGradGuard no_grad;

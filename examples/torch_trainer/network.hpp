@@ -40,11 +40,11 @@ class unet_impl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
   // Logits of every decoder stage, full resolution first, then 1/2, 1/4, ... (deep supervision).
   std::vector<torch::Tensor> forward_all(torch::Tensor x);
-  const unet_options& options() const { return options_; }
-  std::vector<std::int64_t> widths() const { return widths_; }
 
  private:
-  unet_options options_;
+  // Encoder and decoder once, logits of the first `heads` decoder stages (full resolution first).
+  std::vector<torch::Tensor> forward_heads(torch::Tensor x, std::size_t heads);
+
   std::vector<std::int64_t> widths_;
   torch::nn::ModuleList encoder_, upsample_, decoder_;
   torch::nn::ModuleList heads_;  // heads_[0] at full resolution

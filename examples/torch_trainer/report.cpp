@@ -99,12 +99,6 @@ json stages_json(const std::vector<pgps::stage>& stages) {
   return out;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  pgps::require(static_cast<bool>(out), "cannot write '", path, "'");
-}
-
 std::string format_extent(const pgps::extent3& e) {
   return std::to_string(e[0]) + "x" + std::to_string(e[1]) + "x" + std::to_string(e[2]);
 }
@@ -129,6 +123,12 @@ const run_result* baseline_of(const std::vector<run_result>& runs) {
 }
 
 }  // namespace
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  pgps::require(static_cast<bool>(out), "cannot write '", path, "'");
+}
 
 std::string plan_json(const pgps::batch_plan& plan) {
   json slots = json::array();

@@ -10,6 +10,9 @@
 
 namespace pgps_train {
 
+// Writes `text` to `path`, replacing it; throws pgps::error when the file cannot be written.
+void write_file(const std::string& path, const std::string& text);
+
 // One line of JSON: {"patch":[z,y,x],"global_batch":B,"first_slot":F,"slots":[[case,z,y,x,class],...]}
 std::string plan_json(const pgps::batch_plan& plan);
 

@@ -108,12 +108,6 @@ struct run_files {
         progress(dir / "checkpoint" / "progress.json") {}
 };
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  pgps::require(static_cast<bool>(out), "cannot write '", path.string(), "'");
-}
-
 // Keeps the first `epochs` epochs of plans.jsonl (a run interrupted mid-epoch may have written more).
 void truncate_plans(const fs::path& path, std::int64_t epochs) {
   if (!fs::exists(path)) return;
@@ -126,7 +120,7 @@ void truncate_plans(const fs::path& path, std::int64_t epochs) {
     if (std::stoll(line.substr(key.size())) < epochs) kept << line << '\n';
   }
   in.close();
-  write_text(path, kept.str());
+  write_file(path, kept.str());
 }
 
 template <class Curriculum>
@@ -172,13 +166,13 @@ class run_session {
       start_epoch = static_cast<std::int64_t>(result.epochs.size());
       truncate_plans(files_.plans, start_epoch);
       if (start_epoch < s_.epochs) {
-        write_text(files_.dir / "resumed_plan.json", plan_json(feed_.plan(start_epoch, 0)) + "\n");
+        write_file(files_.dir / "resumed_plan.json", plan_json(feed_.plan(start_epoch, 0)) + "\n");
       }
       std::cout << "  resumed " << mode_name(mode_) << " at epoch " << start_epoch << " from "
                 << files_.checkpoint.string() << "\n";
       if (result.finished) return result;
     } else {
-      write_text(files_.plans, "");
+      write_file(files_.plans, "");
     }
 
     const pgps::batch_plan validation_plan = make_validation_plan();
@@ -248,7 +242,7 @@ class run_session {
       const bool stop =
           s_.stop_after_epochs >= 0 && epoch + 1 >= s_.stop_after_epochs && epoch + 1 < s_.epochs;
       if (stop) {
-        write_text(files_.dir / "next_plan.json", plan_json(feed_.plan(epoch + 1, 0)) + "\n");
+        write_file(files_.dir / "next_plan.json", plan_json(feed_.plan(epoch + 1, 0)) + "\n");
         std::cout << "  stopped " << mode_name(mode_) << " after epoch " << epoch << " (--stop-after "
                   << s_.stop_after_epochs << "); resume with --resume " << s_.output_dir << "\n";
         return result;

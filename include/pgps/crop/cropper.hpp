@@ -236,11 +236,10 @@ inline void fill_row(Out* out, const row_source<In>& src, const row_geometry& g,
 // in flight at once, and hardware prefetchers do not follow a stride of whole volume rows. It
 // walks the rows that lie inside the volume along z and y in the copy's order, across planes
 // (and so across the image/label interleaving of a task), and stops at the end of the task.
+// Construction requests the first rows_ahead() rows.
 template <class In>
 class row_prefetcher {
  public:
-  row_prefetcher() = default;  // requests nothing
-
   row_prefetcher(const volume_view<const In>& volume, std::int64_t channel, const box& region,
                  std::int64_t z_begin, std::int64_t z_end) {
     const axis_interval x = inside_interval(region.lower[2], region.extent[2], volume.extent[2]);
@@ -258,16 +257,7 @@ class row_prefetcher {
              (region.lower[1] + y.begin) * volume.stride[1] + region.lower[2] + x.begin;
     row_ = plane_;
     rows_left_ = rows_;
-  }
-
-  // Rows kept in flight: about lead_bytes of them, so that many DRAM requests overlap, but
-  // little enough to stay in L1 until copied. 2 KiB per stream (image and label each) read
-  // 10-20% faster than 4 or 8 KiB at 32³ and 64³ in interleaved A/B runs of the crop benchmark
-  // on a 2-core EPYC VM; 1 KiB was as fast.
-  std::int64_t rows_ahead() const {
-    constexpr std::int64_t lead_bytes = 2048;
-    const std::int64_t row_bytes = count_ * static_cast<std::int64_t>(sizeof(In)) + 64;
-    return std::clamp<std::int64_t>(lead_bytes / row_bytes, 2, 64);
+    advance(rows_ahead());
   }
 
   // Requests the next n rows.
@@ -285,6 +275,16 @@ class row_prefetcher {
   }
 
  private:
+  // Rows kept in flight: about lead_bytes of them, so that many DRAM requests overlap, but
+  // little enough to stay in L1 until copied. 2 KiB per stream (image and label each) read
+  // 10-20% faster than 4 or 8 KiB at 32³ and 64³ in interleaved A/B runs of the crop benchmark
+  // on a 2-core EPYC VM; 1 KiB was as fast.
+  std::int64_t rows_ahead() const {
+    constexpr std::int64_t lead_bytes = 2048;
+    const std::int64_t row_bytes = count_ * static_cast<std::int64_t>(sizeof(In)) + 64;
+    return std::clamp<std::int64_t>(lead_bytes / row_bytes, 2, 64);
+  }
+
   const In* plane_ = nullptr;  // first requested voxel of the current plane
   const In* row_ = nullptr;    // first voxel of the next row to request
   std::int64_t count_ = 0;     // voxels per row
@@ -298,7 +298,7 @@ class row_prefetcher {
 // Fills planes [z_begin, z_end) of one channel of one slot. Rows inside the volume along z and
 // y (the common case) step linearly through the source; only padded rows map coordinates.
 // `ahead` (made for this channel, box and a z range that starts at or before z_begin) is
-// advanced one row per row read from inside the volume, after being primed by the caller.
+// advanced one row per row read from inside the volume.
 template <class Out, class In>
 inline void fill_planes(Out* out, const volume_view<const In>& volume, std::int64_t channel,
                         const box& region, std::int64_t z_begin, std::int64_t z_end, pad_mode mode,
@@ -526,16 +526,22 @@ class cropper {
       using image_value = typename std::remove_cvref_t<decltype(image)>::value_type;
       const std::int64_t slot_index = static_cast<std::int64_t>(s);
       OI* const image_slot = image_out + slot_index * channels * voxels;
-      // Plane by plane, all channels and the label: every stream keeps its rows in flight,
-      // instead of each starting cold after the previous one has finished the whole slab.
-      if (channels == 1) {
-        detail::row_prefetcher<image_value> image_ahead(image, 0, slot.region, z_begin, z_end);
-        image_ahead.advance(image_ahead.rows_ahead());
-        if constexpr (detail::is_training_case<Case>::value) {
-          using label_value = typename decltype(source.label)::value_type;
+      // Each image channel over the whole slab, one after the other (each its own stream).
+      auto fill_image_channels = [&] {
+        for (std::int64_t c = 0; c < channels; ++c) {
+          detail::row_prefetcher<image_value> image_ahead(image, c, slot.region, z_begin, z_end);
+          detail::fill_planes(image_slot + c * voxels, image, c, slot.region, z_begin, z_end, pad.image.mode,
+                              image_pad, stream, image_ahead);
+        }
+      };
+      if constexpr (detail::is_training_case<Case>::value) {
+        using label_value = typename decltype(source.label)::value_type;
+        OL* const label_slot = label_out + slot_index * voxels;
+        if (channels == 1) {
+          // Plane by plane, image and label: both streams keep their rows in flight, instead of
+          // the label starting cold after the image has finished the whole slab.
+          detail::row_prefetcher<image_value> image_ahead(image, 0, slot.region, z_begin, z_end);
           detail::row_prefetcher<label_value> label_ahead(source.label, 0, slot.region, z_begin, z_end);
-          label_ahead.advance(label_ahead.rows_ahead());
-          OL* const label_slot = label_out + slot_index * voxels;
           for (std::int64_t z = z_begin; z < z_end; ++z) {
             detail::fill_planes(image_slot, image, 0, slot.region, z, z + 1, pad.image.mode, image_pad,
                                 stream, image_ahead);
@@ -543,29 +549,15 @@ class cropper {
                                 stream, label_ahead);
           }
         } else {
-          (void)label_out;
-          (void)label_pad;
-          detail::fill_planes(image_slot, image, 0, slot.region, z_begin, z_end, pad.image.mode, image_pad,
-                              stream, image_ahead);
+          fill_image_channels();
+          detail::row_prefetcher<label_value> label_ahead(source.label, 0, slot.region, z_begin, z_end);
+          detail::fill_planes(label_slot, source.label, 0, slot.region, z_begin, z_end, pad.label.mode,
+                              label_pad, stream, label_ahead);
         }
       } else {
-        // Several channels: one channel after the other over the slab (each its own stream).
-        for (std::int64_t c = 0; c < channels; ++c) {
-          detail::row_prefetcher<image_value> image_ahead(image, c, slot.region, z_begin, z_end);
-          image_ahead.advance(image_ahead.rows_ahead());
-          detail::fill_planes(image_slot + c * voxels, image, c, slot.region, z_begin, z_end, pad.image.mode,
-                              image_pad, stream, image_ahead);
-        }
-        if constexpr (detail::is_training_case<Case>::value) {
-          using label_value = typename decltype(source.label)::value_type;
-          detail::row_prefetcher<label_value> label_ahead(source.label, 0, slot.region, z_begin, z_end);
-          label_ahead.advance(label_ahead.rows_ahead());
-          detail::fill_planes(label_out + slot_index * voxels, source.label, 0, slot.region, z_begin, z_end,
-                              pad.label.mode, label_pad, stream, label_ahead);
-        } else {
-          (void)label_out;
-          (void)label_pad;
-        }
+        (void)label_out;
+        (void)label_pad;
+        fill_image_channels();
       }
       if (stream) detail::streaming_fence();
     });
