@@ -49,15 +49,12 @@ std::vector<run_mode> parse_runs(const std::string& text) {
   std::stringstream in(text);
   std::string name;
   while (std::getline(in, name, ',')) {
-    if (name == "constant")
-      runs.push_back(run_mode::constant);
-    else if (name == "efficiency")
-      runs.push_back(run_mode::efficiency);
-    else if (name == "performance")
-      runs.push_back(run_mode::performance);
-    else
+    try {
+      runs.push_back(mode_from(name));
+    } catch (const pgps::error&) {
       pgps::fail("unknown run '", name,
                  "' in --runs; use constant, efficiency, performance (comma separated)");
+    }
   }
   pgps::require(!runs.empty(), "--runs is empty");
   return runs;

@@ -80,13 +80,6 @@ epoch_record record_from(const json& j) {
   return r;
 }
 
-run_mode mode_from(const std::string& name) {
-  for (const run_mode m : {run_mode::constant, run_mode::efficiency, run_mode::performance}) {
-    if (name == mode_name(m)) return m;
-  }
-  pgps::fail("unknown run mode '", name, "'; use constant, efficiency or performance");
-}
-
 json stages_json(const std::vector<pgps::stage>& stages) {
   json out = json::array();
   for (const pgps::stage& st : stages) {

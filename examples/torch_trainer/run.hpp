@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data.hpp"
+#include "pgps/core/error.hpp"
 #include "pgps/core/geometry.hpp"
 #include "pgps/schedule/stage.hpp"
 
@@ -18,6 +19,13 @@ enum class run_mode { constant, efficiency, performance };
 
 inline const char* mode_name(run_mode m) {
   return m == run_mode::constant ? "constant" : m == run_mode::efficiency ? "efficiency" : "performance";
+}
+// The mode a name (as mode_name writes it) stands for; pgps::error for any other name.
+inline run_mode mode_from(const std::string& name) {
+  for (const run_mode m : {run_mode::constant, run_mode::efficiency, run_mode::performance}) {
+    if (name == mode_name(m)) return m;
+  }
+  pgps::fail("unknown run mode '", name, "'; use constant, efficiency or performance");
 }
 inline const char* mode_title(run_mode m) {
   return m == run_mode::constant     ? "constant patch (baseline)"

@@ -37,6 +37,14 @@ double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
 }
 
+// What a run's summary says of its curriculum: mode, stages, predicted voxel fraction.
+template <class Curriculum>
+void describe_run(run_mode mode, const Curriculum& curriculum, run_result& out) {
+  out.mode = mode;
+  out.stages = curriculum.stages();
+  out.predicted_voxel_fraction = curriculum.voxel_fraction();
+}
+
 pgps::dataset make_dataset(const std::vector<case_volume>& cases) {
   pgps::dataset data;
   for (const case_volume& c : cases) {
@@ -136,11 +144,7 @@ class run_session {
         feed_(curriculum_, cropper_, views_of(data.training)),
         validation_views_(views_of(data.validation)) {}
 
-  void describe(run_result& out) const {
-    out.mode = mode_;
-    out.stages = curriculum_.stages();
-    out.predicted_voxel_fraction = curriculum_.voxel_fraction();
-  }
+  void describe(run_result& out) const { describe_run(mode_, curriculum_, out); }
 
   run_result run(bool resume, const progress_sink& progress) {
     run_result result;
@@ -411,9 +415,7 @@ run_result train_run(run_mode mode, const settings& s, const case_sets& data, bo
 
 void plan_run(run_mode mode, const settings& s, const case_sets& data, run_result& out) {
   with_curriculum(mode, s, data, [&](auto curriculum) {
-    out.mode = mode;
-    out.stages = curriculum.stages();
-    out.predicted_voxel_fraction = curriculum.voxel_fraction();
+    describe_run(mode, curriculum, out);
     return 0;
   });
 }
